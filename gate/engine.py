@@ -1,0 +1,217 @@
+"""The engine: `evaluate(runs, policy, now) -> Verdict`. Pure: no files, no network, no clock.
+
+Order of work:
+1. input checks: inputs that failed, required inputs that are missing, stale inputs,
+   inputs about different images, and each rule's own `check_inputs` → `errors`;
+2. findings from every usable input, plus findings rules derive from facts
+   (branch protection), merged across scanners;
+3. one decision per finding by the rule that owns its kind, then exceptions;
+4. the result: ERROR if any error, else FAIL if any finding fails, else PASS.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from collections.abc import Sequence
+
+from gate import __version__
+from gate.merge import merge_findings
+from gate.models import (
+    Decision,
+    DecidedFinding,
+    Finding,
+    FindingKind,
+    InputStatus,
+    PolicyRef,
+    Result,
+    SourceRun,
+    Subject,
+    Verdict,
+)
+from gate.policy.model import Policy, format_duration
+from gate.rules import Rule, RuleDecision, default_rules
+from gate.rules.exceptions import ExceptionLedger
+
+
+def _age(delta: dt.timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} hours"
+
+
+def check_inputs(runs: Sequence[SourceRun], policy: Policy, now: dt.datetime) -> list[str]:
+    """Errors about the inputs as a whole (rules add their own)."""
+    errors: list[str] = []
+    for run in runs:
+        if run.status is InputStatus.ERROR:
+            errors.append(run.error or f"{run.kind.value} input {run.path}: unreadable")
+    present = {r.kind for r in runs}
+    for kind in policy.require:
+        if kind not in present:
+            errors.append(
+                f"required input `{kind.value}` is missing (the policy's `require` lists it)"
+            )
+    limit = policy.max_input_age
+    if limit is not None:
+        for run in runs:
+            if run.status is InputStatus.ERROR:
+                continue
+            when = run.freshness or run.created_at
+            if when is None:
+                errors.append(
+                    f"{run.path}: has no timestamp to check against max_input_age "
+                    f"{format_duration(limit)}"
+                )
+            elif now - when > limit:
+                errors.append(
+                    f"{run.path}: is {_age(now - when)} old ({run.freshness_source or 'report'} "
+                    f"time {when.isoformat()}), older than max_input_age {format_duration(limit)}"
+                )
+    digests = {}
+    for run in runs:
+        if run.status is InputStatus.OK and run.subject and run.subject.digest:
+            digests.setdefault(run.subject.digest, run.path)
+    if len(digests) > 1:
+        listed = ", ".join(f"{p} → {d}" for d, p in digests.items())
+        errors.append(f"the inputs are about different images: {listed}")
+    return errors
+
+
+def _subject(runs: Sequence[SourceRun]) -> Subject | None:
+    subjects = [r.subject for r in runs if r.status is InputStatus.OK and r.subject is not None]
+    with_digest = [s for s in subjects if s.digest]
+    if with_digest:
+        return with_digest[0]
+    return subjects[0] if subjects else None
+
+
+_ORDER = [Decision.FAIL, Decision.WARN, Decision.EXCEPTED, Decision.PASS, Decision.IGNORED]
+
+
+def _sort_key(d: DecidedFinding) -> tuple[int, int, str, str]:
+    pkg = d.finding.package.name if d.finding.package else ""
+    return (_ORDER.index(d.decision), -d.finding.severity.rank, d.finding.id, pkg)
+
+
+def _exception_label(index: int, top_level: int) -> str:
+    if index < top_level:
+        return f"exceptions[{index}]"
+    return f"code_scanning.exceptions[{index - top_level}]"
+
+
+def _apply_exceptions(
+    finding: Finding, decided: RuleDecision, ledger: ExceptionLedger, top_level: int
+) -> RuleDecision:
+    hits = [
+        i
+        for i in ledger.match(finding)
+        # code_scanning exceptions apply to code-scanning findings only
+        if i < top_level or finding.kind is FindingKind.CODE
+    ]
+    if not hits:
+        return decided
+    active = [i for i in hits if not ledger.is_expired(i)]
+    if active and decided.decision in (Decision.FAIL, Decision.WARN, Decision.PASS):
+        i = active[0]
+        e = ledger.exceptions[i]
+        by = f" by {e.owner}" if e.owner else ""
+        return RuleDecision(
+            Decision.EXCEPTED,
+            _exception_label(i, top_level),
+            f"excepted until {e.expires.isoformat()}{by}: {e.reason} "
+            f"(otherwise {decided.decision.value}: {decided.reason})",
+        )
+    expired = [i for i in hits if ledger.is_expired(i)]
+    if expired:
+        e = ledger.exceptions[expired[0]]
+        return decided._replace(
+            reason=f"{decided.reason}; exception {_exception_label(expired[0], top_level)} "
+            f"expired on {e.expires.isoformat()} and no longer applies"
+        )
+    return decided
+
+
+def _policy_ref(policy: Policy) -> PolicyRef:
+    raw = policy.model_dump_json(by_alias=True).encode()
+    return PolicyRef(path="<in memory>", sha256=hashlib.sha256(raw).hexdigest(), name=policy.name)
+
+
+def evaluate(
+    runs: Sequence[SourceRun],
+    policy: Policy,
+    now: dt.datetime,
+    *,
+    policy_ref: PolicyRef | None = None,
+    rules: Sequence[Rule] | None = None,
+) -> Verdict:
+    """Judge the inputs against the policy at time `now` (timezone-aware)."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    rules = list(default_rules() if rules is None else rules)
+    errors = check_inputs(runs, policy, now)
+    for rule in rules:
+        errors += rule.check_inputs(runs, policy, now)
+
+    usable = [r for r in runs if r.status is InputStatus.OK]
+    raw_findings: list[Finding] = [f for r in usable for f in r.findings]
+    for rule in rules:
+        raw_findings += rule.derive_findings(usable, policy)
+    findings = merge_findings(raw_findings)
+
+    by_kind = {kind: rule for rule in rules for kind in rule.kinds}
+    exceptions = policy.all_exceptions()
+    ledger = ExceptionLedger(
+        exceptions, now.date(), expiring_days=policy.exception_rules.expiring_days
+    )
+    decided: list[DecidedFinding] = []
+    for f in findings:
+        owner = by_kind.get(f.kind)
+        if owner is None:
+            d = RuleDecision(Decision.IGNORED, f.kind.value, f"no rule judges {f.kind.value}")
+        else:
+            d = owner.decide(f, policy)
+        d = _apply_exceptions(f, d, ledger, len(policy.exceptions))
+        decided.append(DecidedFinding(finding=f, decision=d.decision, rule=d.rule, reason=d.reason))
+    decided.sort(key=_sort_key)
+
+    report = ledger.report()
+    notes: list[str] = []
+    if policy.exception_rules.fail_on_unused and report.unused:
+        ids = ", ".join(u.id for u in report.unused)
+        notes.append(f"exceptions matched nothing (exception_rules.fail_on_unused): {ids}")
+
+    if errors:
+        result = Result.ERROR
+    elif notes or any(d.decision is Decision.FAIL for d in decided):
+        result = Result.FAIL
+    else:
+        result = Result.PASS
+
+    tool_versions = {"gate": __version__}
+    for r in runs:
+        for t in r.tools:
+            if t.version:
+                tool_versions.setdefault(t.name, t.version)
+
+    counts = {
+        "by_decision": dict(Counter(d.decision.value for d in decided)),
+        "by_severity": dict(Counter(d.finding.severity.value for d in decided)),
+        "by_kind": dict(Counter(d.finding.kind.value for d in decided)),
+        "by_source": dict(
+            Counter(s.value for d in decided for s in {src.kind for src in d.finding.sources})
+        ),
+    }
+    return Verdict(
+        result=result,
+        policy=policy_ref or _policy_ref(policy),
+        evaluated_at=now,
+        inputs=tuple(runs),
+        findings=tuple(decided),
+        exceptions=report,
+        errors=tuple(errors),
+        notes=tuple(notes),
+        counts=counts,
+        subject=_subject(runs),
+        tool_versions=tool_versions,
+    )

@@ -1,0 +1,34 @@
+"""The ingest interface: one `Ingestor` per input format, bytes in, `SourceRun` out.
+
+An ingestor knows its scanner's format and nothing about policy. It raises
+`InputError` (with the file and JSON path) for anything it cannot judge; the
+caller (`gate.ingest.load_report`) turns that into a `SourceRun` with status
+`error`, so one bad input makes the verdict ERROR instead of vanishing.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+from gate.models import InputKind, SourceRun
+
+
+class Ingestor(ABC):
+    """Parses one input format."""
+
+    kind: InputKind
+
+    @abstractmethod
+    def parse(self, raw: bytes, path: str) -> SourceRun:
+        """Parse the raw bytes of `path` into a `SourceRun`.
+
+        `raw` is never empty (the caller rejects empty files). Raise `InputError`
+        for a malformed or wrong-kind input; never return zero findings for an
+        input that could not be read.
+        """
+
+    def parse_file(self, path: Path) -> SourceRun:
+        from gate.ingest._common import read_input
+
+        return self.parse(read_input(path), str(path))

@@ -1,0 +1,138 @@
+"""Merging the same vulnerability seen by several scanners into one finding.
+
+Trivy reports `CVE-2021-23337` in `pkg:npm/lodash@4.17.20`; npm audit reports
+`GHSA-35jh-r3h4-6jhm` for `lodash`; pip-audit reports `PYSEC-…` with the CVE among
+its aliases. Within one package, findings whose id/alias sets overlap are one
+finding that lists every source. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from gate.models import Finding, FindingKind, FixState, Package, Severity
+
+_PEP503 = re.compile(r"[-_.]+")
+
+_ECOSYSTEM_ALIASES = {
+    "pip": "pypi",
+    "python": "pypi",
+    "python-pkg": "pypi",
+    "node": "npm",
+    "node-pkg": "npm",
+    "nodejs": "npm",
+}
+
+
+def _package_key(pkg: Package | None) -> tuple[str, str] | None:
+    """(ecosystem, normalized name): versions may be absent on one side (npm audit v2)."""
+    if pkg is None:
+        return None
+    eco = (pkg.ecosystem or "").lower()
+    eco = _ECOSYSTEM_ALIASES.get(eco, eco)
+    name = pkg.name.lower()
+    if eco == "pypi":
+        name = _PEP503.sub("-", name)
+    return eco, name
+
+
+def _ids(f: Finding) -> set[str]:
+    return {f.id.upper(), *(a.upper() for a in f.aliases)}
+
+
+def _versions_compatible(a: Package | None, b: Package | None) -> bool:
+    if a is None or b is None or a.version is None or b.version is None:
+        return True
+    return a.version == b.version
+
+
+_ID_PREFERENCE = ("CVE-", "GHSA-", "PYSEC-", "GO-", "RUSTSEC-", "OSV-")
+
+
+def _preferred_id(ids: Iterable[str], first: str) -> str:
+    for prefix in _ID_PREFERENCE:
+        candidates = sorted(i for i in ids if i.upper().startswith(prefix))
+        if candidates:
+            return candidates[0]
+    return first
+
+
+def _combine(group: Sequence[Finding]) -> Finding:
+    if len(group) == 1:
+        return group[0]
+    base = group[0]
+    all_ids: dict[str, str] = {}
+    for f in group:
+        for i in (f.id, *f.aliases):
+            all_ids.setdefault(i.upper(), i)
+    primary = _preferred_id(all_ids.values(), base.id)
+    aliases = tuple(sorted(v for k, v in all_ids.items() if k != primary.upper()))
+    ranked = [f.severity for f in group if f.severity is not Severity.UNKNOWN]
+    severity = max(ranked, key=lambda s: s.rank) if ranked else Severity.UNKNOWN
+    fixed = tuple(dict.fromkeys(v for f in group for v in f.fixed_versions))
+    states = {f.fix_state for f in group}
+    if FixState.FIXABLE in states or fixed:
+        fix_state = FixState.FIXABLE
+    else:
+        known = [s for s in (f.fix_state for f in group) if s is not FixState.UNKNOWN]
+        fix_state = known[0] if known else FixState.UNKNOWN
+    package = next((f.package for f in group if f.package and f.package.version), base.package)
+    if package is not None and package.purl is None:
+        purl = next((f.package.purl for f in group if f.package and f.package.purl), None)
+        package = package.model_copy(update={"purl": purl})
+    sources = tuple(s for f in group for s in f.sources)
+    details = {k: v for f in reversed(group) for k, v in f.details.items()}
+    in_tree = [f.fix_in_tree for f in group if f.fix_in_tree is not None]
+    return base.model_copy(
+        update={
+            "id": primary,
+            "aliases": aliases,
+            "severity": severity,
+            "fix_state": fix_state,
+            "fixed_versions": fixed,
+            "package": package,
+            "sources": sources,
+            "details": details,
+            "title": next((f.title for f in group if f.title), None),
+            "url": next((f.url for f in group if f.url), None),
+            "fix_in_tree": any(in_tree) if in_tree else None,
+            # Not affected only if every scanner that saw it says so.
+            "not_affected": all(f.not_affected for f in group),
+            "location": next((f.location for f in group if f.location), None),
+        }
+    )
+
+
+def merge_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Merge vulnerability findings about the same package whose id/alias sets overlap.
+
+    Other kinds pass through unchanged. Order is stable: a merged finding takes
+    the place of its first member.
+    """
+    out: list[Finding | list[Finding]] = []
+    # (package key) -> list of (ids, group) for open groups of that package
+    groups: dict[tuple[str, str], list[tuple[set[str], list[Finding]]]] = {}
+    for f in findings:
+        key = _package_key(f.package) if f.kind is FindingKind.VULNERABILITY else None
+        if key is None:
+            out.append(f)
+            continue
+        ids = _ids(f)
+        bucket = groups.setdefault(key, [])
+        target: tuple[set[str], list[Finding]] | None = None
+        for entry in bucket:
+            entry_ids, members = entry
+            if entry_ids & ids and all(_versions_compatible(m.package, f.package) for m in members):
+                # The same scanner never reports one vulnerability twice for one package
+                # version; if it does (two install paths), keep both sightings merged.
+                target = entry
+                break
+        if target is None:
+            group = [f]
+            bucket.append((ids, group))
+            out.append(group)
+        else:
+            target[0].update(ids)
+            target[1].append(f)
+    return [_combine(item) if isinstance(item, list) else item for item in out]

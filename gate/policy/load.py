@@ -1,0 +1,137 @@
+"""Reading policy and exception files: YAML in, a validated `Policy` out, errors with key paths."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from gate.errors import PolicyError
+from gate.models import PolicyRef
+from gate.policy.model import Policy, PolicyException
+
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+def bundled_policy_path(name: str = "default") -> Path:
+    """A policy shipped with gate: `policies/NAME.yaml`.
+
+    The wheel carries `policies/` as `gate/_policies/` (see pyproject's force-include);
+    a source checkout reads the repository's `policies/` directly.
+    """
+    for folder in (_PACKAGE_DIR / "_policies", _PACKAGE_DIR.parent / "policies"):
+        candidate = folder / f"{name}.yaml"
+        if candidate.is_file():
+            return candidate
+    return _PACKAGE_DIR.parent / "policies" / f"{name}.yaml"
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def format_validation_error(err: ValidationError) -> list[str]:
+    """One line per problem, `key.path[0].name: message`."""
+    problems = []
+    for e in err.errors():
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key (not allowed here)"
+        elif e["type"] == "literal_error" or e["type"] == "enum":
+            msg = f"{msg}, got {e.get('input')!r}"
+        problems.append(f"{_loc(loc)}: {msg}")
+    return problems
+
+
+def _read_yaml(path: Path) -> tuple[bytes, Any]:
+    import yaml
+
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise PolicyError(str(path), ["file not found"]) from None
+    except OSError as e:
+        raise PolicyError(str(path), [f"cannot read: {e.strerror}"]) from None
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(e, "problem", None) or str(e)
+        raise PolicyError(str(path), [f"not valid YAML: {where}{problem}"]) from None
+    return raw, data
+
+
+def check_exception_horizon(policy: Policy, today: dt.date) -> None:
+    """Enforce `exception_rules.max_days` against today's date."""
+    limit = policy.exception_rules.max_days
+    if limit is None:
+        return
+    problems = []
+    for i, e in enumerate(policy.all_exceptions()):
+        if (e.expires - today).days > limit:
+            problems.append(
+                f"exceptions[{i}] ({e.id}): expires {e.expires}, more than "
+                f"exception_rules.max_days={limit} days ahead"
+            )
+    if problems:
+        raise PolicyError("policy", problems)
+
+
+def load_policy(path: Path, today: dt.date | None = None) -> tuple[Policy, PolicyRef]:
+    """Read and validate a policy file. Raises `PolicyError` naming every bad key path."""
+    raw, data = _read_yaml(path)
+    if data is None:
+        raise PolicyError(str(path), ["the file is empty"])
+    if not isinstance(data, dict):
+        raise PolicyError(str(path), [f"expected a mapping at the top level, got {type(data).__name__}"])
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as e:
+        raise PolicyError(str(path), format_validation_error(e)) from None
+    if today is not None:
+        try:
+            check_exception_horizon(policy, today)
+        except PolicyError as e:
+            raise PolicyError(str(path), e.problems) from None
+    ref = PolicyRef(path=str(path), sha256=hashlib.sha256(raw).hexdigest(), name=policy.name)
+    return policy, ref
+
+
+def load_exceptions(path: Path) -> list[PolicyException]:
+    """Read an exceptions file: `exceptions: [...]` (or a bare list) in YAML."""
+    _, data = _read_yaml(path)
+    if isinstance(data, dict) and set(data) <= {"apiVersion", "exceptions"}:
+        data = data.get("exceptions")
+    if not isinstance(data, list):
+        raise PolicyError(str(path), ["expected `exceptions:` with a list of exceptions"])
+    out = []
+    problems = []
+    for i, item in enumerate(data):
+        try:
+            out.append(PolicyException.model_validate(item))
+        except ValidationError as e:
+            problems += [f"exceptions[{i}].{p}" for p in format_validation_error(e)]
+    if problems:
+        raise PolicyError(str(path), problems)
+    return out
+
+
+def policy_json_schema() -> str:
+    """The JSON Schema of the policy file, as written to `policies/schema.json`."""
+    schema = Policy.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://github.com/gate-dev/gate/policies/schema.json"
+    schema["title"] = "gate policy (apiVersion gate/v1)"
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"

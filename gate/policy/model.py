@@ -1,0 +1,273 @@
+"""The policy file's schema. Every model forbids unknown keys: a typo must not loosen a gate.
+
+`policies/schema.json` is generated from `Policy` (`gate policy schema`); a test keeps it current.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from gate.models import FixState, InputKind, Severity
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: object) -> dt.timedelta:
+    """`90s`, `30m`, `24h`, `7d`, `2w` → timedelta. A bare integer is seconds."""
+    if isinstance(value, dt.timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 24h or 7d")
+    if isinstance(value, int):
+        return dt.timedelta(seconds=value)
+    if isinstance(value, str):
+        m = _DURATION.match(value)
+        if m:
+            return dt.timedelta(seconds=int(m.group(1)) * _UNITS[m.group(2)])
+    raise ValueError(f"expected a duration such as 24h or 7d, got {value!r}")
+
+
+def format_duration(value: dt.timedelta) -> str:
+    seconds = int(value.total_seconds())
+    for unit in ("w", "d", "h", "m"):
+        if seconds and seconds % _UNITS[unit] == 0:
+            return f"{seconds // _UNITS[unit]}{unit}"
+    return f"{seconds}s"
+
+
+class Threshold(enum.StrEnum):
+    """A severity threshold; `NONE` means the rule never triggers."""
+
+    CRITICAL = "CRITICAL"
+    HIGH = "HIGH"
+    MEDIUM = "MEDIUM"
+    LOW = "LOW"
+    NONE = "NONE"
+
+    def reached_by(self, severity: Severity) -> bool:
+        """True when a ranked severity is at or above this threshold (UNKNOWN never is)."""
+        if self is Threshold.NONE or severity is Severity.UNKNOWN:
+            return False
+        return severity.rank >= Severity(self.value).rank
+
+
+class Action(enum.StrEnum):
+    FAIL = "fail"
+    WARN = "warn"
+    IGNORE = "ignore"
+
+
+class Thresholds(_Strict):
+    """Severity rules shared by the vulnerability, secret, misconfiguration and code sections."""
+
+    fail_on: Threshold = Field(
+        default=Threshold.HIGH, description="This severity and above fail."
+    )
+    warn_on: Threshold = Field(
+        default=Threshold.NONE, description="This severity and above warn (below `fail_on`)."
+    )
+    unknown_severity: Action = Field(
+        default=Action.FAIL,
+        description="What a finding of UNKNOWN severity does (pip-audit reports no severity).",
+    )
+
+    @field_validator("fail_on", "warn_on", mode="before")
+    @classmethod
+    def _upper(cls, v: object) -> object:
+        if v is None:
+            return "NONE"
+        return v.upper() if isinstance(v, str) else v
+
+
+class SourceOverride(_Strict):
+    """Per-source overrides inside `vulnerabilities.sources`; unset keys inherit."""
+
+    fail_on: Threshold | None = None
+    warn_on: Threshold | None = None
+    unknown_severity: Action | None = None
+    ignore_unfixed: bool | None = None
+
+    @field_validator("fail_on", "warn_on", mode="before")
+    @classmethod
+    def _upper(cls, v: object) -> object:
+        return v.upper() if isinstance(v, str) else v
+
+
+class Vulnerabilities(Thresholds):
+    ignore_unfixed: bool = Field(
+        default=False,
+        description="Findings whose fix state is in `unfixed_states` do not fail or warn.",
+    )
+    unfixed_states: list[FixState] = Field(
+        default_factory=lambda: [
+            FixState.NO_FIX,
+            FixState.WONT_FIX,
+            FixState.FIX_DEFERRED,
+            FixState.END_OF_LIFE,
+        ],
+        description="The fix states `ignore_unfixed` ignores. `unknown` is left out by default.",
+    )
+    sources: dict[Literal["trivy", "npm-audit", "pip-audit"], SourceOverride] = Field(
+        default_factory=dict, description="Per-source overrides, keyed by input kind."
+    )
+    max_db_age: dt.timedelta | None = Field(
+        default=None,
+        description="Trivy's vulnerability DB older than this (or missing) is an ERROR.",
+    )
+
+    @field_validator("max_db_age", mode="before")
+    @classmethod
+    def _duration(cls, v: object) -> object:
+        return None if v is None else parse_duration(v)
+
+    @field_validator("unfixed_states")
+    @classmethod
+    def _no_fixable(cls, v: list[FixState]) -> list[FixState]:
+        if FixState.FIXABLE in v:
+            raise ValueError("`fixable` cannot be an unfixed state")
+        return v
+
+
+class Secrets(Thresholds):
+    fail_on: Threshold = Threshold.LOW
+
+
+class Misconfigurations(Thresholds):
+    pass
+
+
+class PolicyException(_Strict):
+    """An accepted risk: it must say why, and it must end."""
+
+    id: str = Field(min_length=1, description="Vulnerability id or alias, or a rule id.")
+    package: str | None = Field(
+        default=None,
+        description="Optional purl scope, with or without a version: `pkg:npm/lodash`.",
+    )
+    reason: str = Field(min_length=1)
+    expires: dt.date
+    owner: str | None = None
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("reason must not be blank")
+        return v
+
+    @field_validator("package")
+    @classmethod
+    def _purl(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        from packageurl import PackageURL
+
+        try:
+            PackageURL.from_string(v)
+        except ValueError as e:
+            raise ValueError(f"not a package URL: {e}") from None
+        return v
+
+
+class ExceptionRules(_Strict):
+    """Hygiene rules for `exceptions`."""
+
+    max_days: int | None = Field(
+        default=None, ge=1, description="No exception may expire further ahead than this."
+    )
+    require_owner: bool = False
+    fail_on_unused: bool = Field(
+        default=False, description="An exception that matched nothing makes the verdict FAIL."
+    )
+    expiring_days: int = Field(default=14, ge=0)
+
+
+class CodeScanning(Thresholds):
+    only_new: bool = Field(
+        default=False, description="Only `new` results (and results with no baseline) can fail."
+    )
+    require_tools: list[str] = Field(
+        default_factory=list,
+        description="Tool names that must be among the SARIF runs, e.g. CodeQL.",
+    )
+    exceptions: list[PolicyException] = Field(default_factory=list)
+
+
+class StatusChecks(_Strict):
+    contexts: list[str] = Field(default_factory=list)
+    strict: bool | None = None
+
+
+class BranchProtection(_Strict):
+    branch: str | None = None
+    required_approving_reviews: int | None = Field(default=None, ge=0)
+    dismiss_stale_reviews: bool | None = None
+    require_code_owner_reviews: bool | None = None
+    require_last_push_approval: bool | None = None
+    require_status_checks: list[str] | StatusChecks | None = None
+    require_conversation_resolution: bool | None = None
+    require_linear_history: bool | None = None
+    require_signed_commits: bool | None = None
+    allow_force_pushes: bool | None = None
+    allow_deletions: bool | None = None
+    enforce_admins: bool | None = None
+    unknown: Literal["fail", "warn"] = "fail"
+
+
+class TrivySettings(_Strict):
+    """How `gate check IMAGE` runs trivy: the policy says what "scanned" means."""
+
+    scanners: list[Literal["vuln", "secret", "misconfig", "license"]] = Field(
+        default_factory=lambda: ["vuln", "secret"]  # type: ignore[arg-type]
+    )
+    pkg_types: list[Literal["os", "library"]] | None = None
+    detection_priority: Literal["precise", "comprehensive"] | None = None
+
+
+class Policy(_Strict):
+    """A gate policy file (`apiVersion: gate/v1`). A section that is absent judges nothing."""
+
+    api_version: Literal["gate/v1"] = Field(alias="apiVersion")
+    name: str | None = None
+    description: str | None = None
+    require: list[InputKind] = Field(
+        default_factory=list, description="Input kinds that must be present; fail closed."
+    )
+    max_input_age: dt.timedelta | None = None
+    vulnerabilities: Vulnerabilities | None = None
+    secrets: Secrets | None = None
+    misconfigurations: Misconfigurations | None = None
+    code_scanning: CodeScanning | None = None
+    branch_protection: BranchProtection | None = None
+    trivy: TrivySettings | None = None
+    exceptions: list[PolicyException] = Field(default_factory=list)
+    exception_rules: ExceptionRules = Field(default_factory=ExceptionRules)
+
+    @field_validator("max_input_age", mode="before")
+    @classmethod
+    def _duration(cls, v: object) -> object:
+        return None if v is None else parse_duration(v)
+
+    @model_validator(mode="after")
+    def _owners(self) -> Policy:
+        if self.exception_rules.require_owner:
+            for i, e in enumerate(self.all_exceptions()):
+                if not e.owner:
+                    raise ValueError(f"exceptions[{i}] ({e.id}): owner is required")
+        return self
+
+    def all_exceptions(self) -> list[PolicyException]:
+        """Top-level exceptions followed by `code_scanning.exceptions`."""
+        extra = self.code_scanning.exceptions if self.code_scanning else []
+        return [*self.exceptions, *extra]

@@ -1,0 +1,99 @@
+"""The terminal report: the result, why, and a table of what failed or warned."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from gate.models import DecidedFinding, Decision, Verdict
+from gate.rules.severity import fix_phrase
+
+_HEADERS = ("DECISION", "SEVERITY", "ID", "PACKAGE", "FIX", "SOURCE", "RULE")
+
+
+def _cell(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _row(d: DecidedFinding) -> tuple[str, ...]:
+    f = d.finding
+    if f.package:
+        pkg = f.package.name + (f"@{f.package.version}" if f.package.version else "")
+    elif f.location and f.location.path:
+        pkg = f.location.path + (f":{f.location.start_line}" if f.location.start_line else "")
+    else:
+        pkg = "-"
+    fix = fix_phrase(f) if f.kind.value == "vulnerability" else "-"
+    sources = ",".join(sorted({s.tool or s.kind.value for s in f.sources})) or "-"
+    return (d.decision.value.upper(), f.severity.value, f.id, pkg, fix, sources, d.rule)
+
+
+def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
+    limits = (8, 8, 28, 40, 30, 16, 34)
+    rows = [tuple(_cell(c, w) for c, w in zip(r, limits, strict=True)) for r in rows]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(_HEADERS))]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+
+
+def render_console(verdict: Verdict, *, limit: int = 40, color: bool = False) -> str:
+    """A human-readable report. Shows failing and warning findings (up to `limit`)."""
+    lines: list[str] = []
+    shown = [d for d in verdict.findings if d.decision in (Decision.FAIL, Decision.WARN)]
+    if shown:
+        rows = [_HEADERS, *(_row(d) for d in shown[:limit])]
+        lines += _table(rows)
+        if len(shown) > limit:
+            lines.append(f"… and {len(shown) - limit} more failing or warning findings (see --json)")
+        lines.append("")
+    by = verdict.counts.get("by_decision", {})
+    summary = ", ".join(
+        f"{by.get(k.value, 0)} {k.value}"
+        for k in (Decision.FAIL, Decision.WARN, Decision.EXCEPTED, Decision.PASS, Decision.IGNORED)
+    )
+    lines.append(f"findings: {summary}")
+    inputs = ", ".join(
+        f"{r.kind.value} {r.path} ({'ok' if r.status.value == 'ok' else 'ERROR'})"
+        for r in verdict.inputs
+    )
+    lines.append(f"inputs: {inputs or 'none'}")
+    ex = verdict.exceptions
+    if ex.used or ex.unused or ex.expired or ex.expiring:
+        lines.append(
+            f"exceptions: {len(ex.used)} used, {len(ex.unused)} unused, "
+            f"{len(ex.expired)} expired, {len(ex.expiring)} expiring within 14 days"
+        )
+        for u in ex.expired:
+            lines.append(f"  expired: {u.id} (exceptions[{u.index}]) on {u.expires}")
+        for u in ex.unused:
+            lines.append(f"  unused: {u.id} (exceptions[{u.index}]) matched nothing")
+        for u in ex.expiring:
+            lines.append(f"  expiring: {u.id} on {u.expires} ({u.days_left} days left)")
+    if verdict.subject and (verdict.subject.digest or verdict.subject.name):
+        s = verdict.subject
+        lines.append(f"subject: {s.name or '?'}" + (f" @ {s.digest}" if s.digest else ""))
+    for e in verdict.errors:
+        lines.append(f"error: {e}")
+    for n in verdict.notes:
+        lines.append(f"note: {n}")
+    head = _headline(verdict)
+    if color:
+        import typer
+
+        fg = {"PASS": "green", "FAIL": "red", "ERROR": "magenta"}[verdict.result.value]
+        head = typer.style(head, fg=fg, bold=True)
+    lines.append(head)
+    return "\n".join(lines) + "\n"
+
+
+def _headline(verdict: Verdict) -> str:
+    by = verdict.counts.get("by_decision", {})
+    match verdict.result.value:
+        case "PASS":
+            warn = by.get("warn", 0)
+            return "PASS" + (f" with {warn} warning{'s' if warn != 1 else ''}" if warn else "")
+        case "FAIL":
+            n = by.get("fail", 0)
+            extra = f"{n} finding{'s' if n != 1 else ''} fail the policy" if n else "policy failed"
+            return f"FAIL: {extra}"
+        case _:
+            n = len(verdict.errors)
+            return f"ERROR: gate could not judge ({n} problem{'s' if n != 1 else ''}); nothing passes"

@@ -1,0 +1,263 @@
+"""The JSON verdict: a documented, versioned document (`gate/report/_schemas/verdict.schema.json`).
+
+The schema is generated from the models below (`gate schema verdict`); a test keeps the
+bundled file current and validates real outputs against it. The document itself is built
+as plain dicts, which is several times faster than model instances for 50,000 findings.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gate.models import DecidedFinding, SourceRun, Subject, Verdict
+
+SCHEMA_VERSION = 1
+SCHEMA_ID = "https://github.com/gate-dev/gate/schemas/verdict-v1.json"
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SubjectDoc(_Doc):
+    name: str | None
+    digest: str | None = Field(description="Manifest digest `sha256:…` when known.")
+    image_id: str | None
+    repo_digests: list[str]
+    repo_tags: list[str]
+
+
+class ToolDoc(_Doc):
+    name: str
+    version: str | None
+
+
+class InputDoc(_Doc):
+    kind: Literal["trivy", "npm-audit", "pip-audit", "sarif", "branch-protection"]
+    path: str
+    sha256: str | None
+    status: Literal["ok", "error"]
+    error: str | None
+    subject: SubjectDoc | None
+    created_at: str | None
+    freshness: str | None
+    freshness_source: str | None
+    tools: list[ToolDoc]
+    findings: int = Field(description="Findings read from this input.")
+    skipped: list[str] = Field(description="What the scanner did not check, with its reason.")
+    warnings: list[str]
+    facts: dict[str, Any]
+
+
+class SourceDoc(_Doc):
+    kind: str
+    path: str
+    pointer: str = Field(description="JSON path of the finding inside the input.")
+    tool: str | None
+
+
+class LocationDoc(_Doc):
+    path: str | None
+    start_line: int | None
+    end_line: int | None
+    start_column: int | None
+    end_column: int | None
+    layer: str | None
+    fingerprints: dict[str, str]
+
+
+class FindingDoc(_Doc):
+    id: str
+    kind: Literal["vulnerability", "secret", "misconfiguration", "code", "branch_protection"]
+    aliases: list[str]
+    title: str | None
+    url: str | None
+    package: str | None
+    version: str | None
+    ecosystem: str | None
+    purl: str | None
+    severity: Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"]
+    fix_state: Literal["fixable", "no_fix", "wont_fix", "fix_deferred", "end_of_life", "unknown"]
+    fixed_versions: list[str]
+    fix_in_tree: bool | None
+    status: str | None
+    not_affected: bool
+    baseline_state: str | None
+    tool: str | None
+    location: LocationDoc | None
+    suppressions: list[dict[str, str | None]]
+    sources: list[SourceDoc]
+    decision: Literal["fail", "warn", "pass", "ignored", "excepted"]
+    rule: str = Field(description="The policy key that decided.")
+    reason: str
+    details: dict[str, Any]
+
+
+class ExceptionDoc(_Doc):
+    index: int
+    id: str
+    package: str | None
+    reason: str
+    expires: str
+    owner: str | None
+    matched: int
+    days_left: int
+
+
+class ExceptionsDoc(_Doc):
+    used: list[ExceptionDoc]
+    unused: list[ExceptionDoc]
+    expired: list[ExceptionDoc]
+    expiring: list[ExceptionDoc]
+
+
+class PolicyDoc(_Doc):
+    path: str
+    sha256: str
+    name: str | None
+
+
+class VerdictDoc(_Doc):
+    """gate's JSON verdict, schema version 1."""
+
+    schema_version: Literal[1]
+    result: Literal["PASS", "FAIL", "ERROR"]
+    exit_code: int = Field(description="0 PASS, 1 FAIL, 3 ERROR.")
+    evaluated_at: str
+    policy: PolicyDoc
+    subject: SubjectDoc | None
+    errors: list[str] = Field(description="Why the result is ERROR.")
+    notes: list[str]
+    inputs: list[InputDoc]
+    findings: list[FindingDoc]
+    exceptions: ExceptionsDoc
+    counts: dict[str, dict[str, int]]
+    tool_versions: dict[str, str]
+
+
+def verdict_json_schema() -> str:
+    schema = VerdictDoc.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = SCHEMA_ID
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+def _subject(s: Subject | None) -> dict[str, Any] | None:
+    if s is None:
+        return None
+    return {
+        "name": s.name,
+        "digest": s.digest,
+        "image_id": s.image_id,
+        "repo_digests": list(s.repo_digests),
+        "repo_tags": list(s.repo_tags),
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _input(run: SourceRun) -> dict[str, Any]:
+    return {
+        "kind": run.kind.value,
+        "path": run.path,
+        "sha256": run.sha256,
+        "status": run.status.value,
+        "error": run.error,
+        "subject": _subject(run.subject),
+        "created_at": _iso(run.created_at),
+        "freshness": _iso(run.freshness),
+        "freshness_source": run.freshness_source,
+        "tools": [{"name": t.name, "version": t.version} for t in run.tools],
+        "findings": len(run.findings),
+        "skipped": list(run.skipped),
+        "warnings": list(run.warnings),
+        "facts": run.facts,
+    }
+
+
+def _finding(d: DecidedFinding) -> dict[str, Any]:
+    f = d.finding
+    pkg = f.package
+    loc = f.location
+    return {
+        "id": f.id,
+        "kind": f.kind.value,
+        "aliases": list(f.aliases),
+        "title": f.title,
+        "url": f.url,
+        "package": pkg.name if pkg else None,
+        "version": pkg.version if pkg else None,
+        "ecosystem": pkg.ecosystem if pkg else None,
+        "purl": pkg.purl if pkg else None,
+        "severity": f.severity.value,
+        "fix_state": f.fix_state.value,
+        "fixed_versions": list(f.fixed_versions),
+        "fix_in_tree": f.fix_in_tree,
+        "status": f.status,
+        "not_affected": f.not_affected,
+        "baseline_state": f.baseline_state,
+        "tool": f.tool,
+        "location": None
+        if loc is None
+        else {
+            "path": loc.path,
+            "start_line": loc.start_line,
+            "end_line": loc.end_line,
+            "start_column": loc.start_column,
+            "end_column": loc.end_column,
+            "layer": loc.layer,
+            "fingerprints": dict(loc.fingerprints),
+        },
+        "suppressions": [
+            {"kind": s.kind, "status": s.status, "justification": s.justification}
+            for s in f.suppressions
+        ],
+        "sources": [
+            {"kind": s.kind.value, "path": s.path, "pointer": s.pointer, "tool": s.tool}
+            for s in f.sources
+        ],
+        "decision": d.decision.value,
+        "rule": d.rule,
+        "reason": d.reason,
+        "details": f.details,
+    }
+
+
+def exit_code_for(result: str) -> int:
+    return {"PASS": 0, "FAIL": 1, "ERROR": 3}[result]
+
+
+def verdict_document(verdict: Verdict) -> dict[str, Any]:
+    """The JSON verdict as a dict (see `VerdictDoc` for the schema)."""
+    ex = verdict.exceptions
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "result": verdict.result.value,
+        "exit_code": exit_code_for(verdict.result.value),
+        "evaluated_at": verdict.evaluated_at.isoformat(),
+        "policy": {
+            "path": verdict.policy.path,
+            "sha256": verdict.policy.sha256,
+            "name": verdict.policy.name,
+        },
+        "subject": _subject(verdict.subject),
+        "errors": list(verdict.errors),
+        "notes": list(verdict.notes),
+        "inputs": [_input(r) for r in verdict.inputs],
+        "findings": [_finding(d) for d in verdict.findings],
+        "exceptions": {
+            name: [u.model_dump() for u in getattr(ex, name)]
+            for name in ("used", "unused", "expired", "expiring")
+        },
+        "counts": verdict.counts,
+        "tool_versions": verdict.tool_versions,
+    }
+
+
+def render_json(verdict: Verdict) -> str:
+    return json.dumps(verdict_document(verdict), indent=2, ensure_ascii=False, default=str) + "\n"

@@ -1,0 +1,24 @@
+"""Policy rules: one module per policy section, each a `Rule` the engine composes."""
+
+from __future__ import annotations
+
+from gate.rules.interface import Rule, RuleDecision
+
+__all__ = ["Rule", "RuleDecision", "default_rules"]
+
+
+def default_rules() -> list[Rule]:
+    """Every rule the engine applies, one per policy section."""
+    from gate.rules.branch_protection import BranchProtectionRule
+    from gate.rules.code_scanning import CodeScanningRule
+    from gate.rules.severity import MisconfigurationRule, SecretRule, VulnerabilityRule
+    from gate.rules.trivy_db import TrivyDbRule
+
+    return [
+        VulnerabilityRule(),
+        SecretRule(),
+        MisconfigurationRule(),
+        CodeScanningRule(),
+        BranchProtectionRule(),
+        TrivyDbRule(),
+    ]

@@ -1,0 +1,106 @@
+"""Matching policy exceptions to findings, and the ledger of what each exception did."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from gate.models import ExceptionReport, ExceptionUse, Finding
+from gate.policy.model import PolicyException
+
+
+@dataclass(frozen=True)
+class _Purl:
+    type: str
+    namespace: str | None
+    name: str
+    version: str | None
+
+
+def _parse_purl(text: str) -> _Purl | None:
+    from packageurl import PackageURL
+
+    try:
+        p = PackageURL.from_string(text)
+    except ValueError:
+        return None
+    name = p.name.lower()
+    if p.type == "pypi":
+        name = name.replace("_", "-").replace(".", "-")
+    return _Purl(p.type, (p.namespace or "").lower() or None, name, p.version)
+
+
+def _package_matches(scope: str, finding: Finding) -> bool:
+    want = _parse_purl(scope)
+    pkg = finding.package
+    if want is None or pkg is None:
+        return False
+    if pkg.purl:
+        have = _parse_purl(pkg.purl)
+    else:
+        eco = (pkg.ecosystem or "").lower()
+        have = _Purl(eco, None, pkg.name.lower(), pkg.version)
+        if want.namespace and "/" in pkg.name:
+            ns, _, name = pkg.name.lower().rpartition("/")
+            have = _Purl(eco, ns, name, pkg.version)
+    if have is None:
+        return False
+    if (want.type, want.namespace, want.name) != (have.type, have.namespace, have.name):
+        return False
+    return want.version is None or want.version == have.version
+
+
+def exception_matches(e: PolicyException, finding: Finding) -> bool:
+    """The id matches the finding's id or an alias (case-insensitive), and the purl scope if any."""
+    ids = {finding.id.upper(), *(a.upper() for a in finding.aliases)}
+    if e.id.upper() not in ids:
+        return False
+    return e.package is None or _package_matches(e.package, finding)
+
+
+@dataclass
+class ExceptionLedger:
+    """Which exceptions are active today, and how many findings each matched."""
+
+    exceptions: Sequence[PolicyException]
+    today: dt.date
+    expiring_days: int = 14
+    matched: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.matched = [0] * len(self.exceptions)
+
+    def is_expired(self, index: int) -> bool:
+        return self.exceptions[index].expires < self.today
+
+    def match(self, finding: Finding) -> list[int]:
+        """Indexes of every exception (active or expired) that matches the finding; counts them."""
+        hits = [i for i, e in enumerate(self.exceptions) if exception_matches(e, finding)]
+        for i in hits:
+            self.matched[i] += 1
+        return hits
+
+    def report(self) -> ExceptionReport:
+        used, unused, expired, expiring = [], [], [], []
+        for i, e in enumerate(self.exceptions):
+            days_left = (e.expires - self.today).days
+            use = ExceptionUse(
+                index=i,
+                id=e.id,
+                package=e.package,
+                reason=e.reason,
+                expires=e.expires.isoformat(),
+                owner=e.owner,
+                matched=self.matched[i],
+                days_left=days_left,
+            )
+            if days_left < 0:
+                expired.append(use)
+                continue
+            (used if self.matched[i] else unused).append(use)
+            if days_left <= self.expiring_days:
+                expiring.append(use)
+        return ExceptionReport(
+            used=tuple(used), unused=tuple(unused), expired=tuple(expired), expiring=tuple(expiring)
+        )

@@ -1,0 +1,117 @@
+"""Severity-threshold rules: vulnerabilities (with fix states), secrets and misconfigurations."""
+
+from __future__ import annotations
+
+from gate.models import Decision, Finding, FindingKind, FixState, InputKind, Severity
+from gate.policy.model import Action, Policy, Thresholds, Vulnerabilities
+from gate.rules.interface import Rule, RuleDecision
+
+_ACTION_DECISION = {Action.FAIL: Decision.FAIL, Action.WARN: Decision.WARN, Action.IGNORE: Decision.IGNORED}
+
+
+def fix_phrase(finding: Finding) -> str:
+    """`fixed in 1.2.3`, `no fix released`, `won't be fixed`, … for reasons and summaries."""
+    if finding.fixed_versions:
+        return "fixed in " + ", ".join(finding.fixed_versions)
+    return {
+        FixState.FIXABLE: "a fix exists",
+        FixState.NO_FIX: "no fix released",
+        FixState.WONT_FIX: "the vendor will not fix it",
+        FixState.FIX_DEFERRED: "the vendor deferred the fix",
+        FixState.END_OF_LIFE: "the package is end of life",
+        FixState.UNKNOWN: "fix status unknown",
+    }[finding.fix_state]
+
+
+def judge_thresholds(
+    section: str, t: Thresholds, finding: Finding, *, detail: str = ""
+) -> RuleDecision:
+    """Apply fail_on / warn_on / unknown_severity to one finding's severity."""
+    sev = finding.severity
+    suffix = f", {detail}" if detail else ""
+    if sev is Severity.UNKNOWN:
+        decision = _ACTION_DECISION[t.unknown_severity]
+        return RuleDecision(
+            decision,
+            f"{section}.unknown_severity",
+            f"severity UNKNOWN → unknown_severity: {t.unknown_severity.value}{suffix}",
+        )
+    if t.fail_on.reached_by(sev):
+        return RuleDecision(
+            Decision.FAIL, f"{section}.fail_on", f"{sev.value} ≥ fail_on {t.fail_on.value}{suffix}"
+        )
+    if t.warn_on.reached_by(sev):
+        return RuleDecision(
+            Decision.WARN, f"{section}.warn_on", f"{sev.value} ≥ warn_on {t.warn_on.value}{suffix}"
+        )
+    below = t.warn_on if t.warn_on.value != "NONE" else t.fail_on
+    return RuleDecision(
+        Decision.PASS, f"{section}.fail_on", f"{sev.value} is below {below.value}{suffix}"
+    )
+
+
+def _effective(v: Vulnerabilities, source: InputKind | None) -> tuple[Thresholds, bool, str]:
+    """The thresholds for one source after `vulnerabilities.sources` overrides."""
+    if source is None or source.value not in v.sources:
+        return v, v.ignore_unfixed, "vulnerabilities"
+    o = v.sources[source.value]  # type: ignore[index]
+    merged = Thresholds(
+        fail_on=o.fail_on if o.fail_on is not None else v.fail_on,
+        warn_on=o.warn_on if o.warn_on is not None else v.warn_on,
+        unknown_severity=o.unknown_severity if o.unknown_severity is not None else v.unknown_severity,
+    )
+    unfixed = o.ignore_unfixed if o.ignore_unfixed is not None else v.ignore_unfixed
+    return merged, unfixed, f"vulnerabilities.sources.{source.value}"
+
+
+class VulnerabilityRule(Rule):
+    kinds = frozenset({FindingKind.VULNERABILITY})
+
+    def decide(self, finding: Finding, policy: Policy) -> RuleDecision:
+        v = policy.vulnerabilities
+        if v is None:
+            return RuleDecision(
+                Decision.IGNORED, "vulnerabilities", "the policy has no vulnerabilities section"
+            )
+        if finding.not_affected:
+            return RuleDecision(
+                Decision.IGNORED,
+                "not_affected",
+                "a vendor or VEX statement says the product is not affected",
+            )
+        # A finding merged from several scanners is judged by the strictest source's rules.
+        sources = {s.kind for s in finding.sources} or {None}
+        judged = [self._judge(v, finding, src) for src in sorted(sources, key=str)]
+        order = [Decision.FAIL, Decision.WARN, Decision.PASS, Decision.IGNORED]
+        return min(judged, key=lambda d: order.index(d.decision))
+
+    def _judge(self, v: Vulnerabilities, finding: Finding, source: InputKind | None) -> RuleDecision:
+        thresholds, ignore_unfixed, section = _effective(v, source)
+        fix = fix_phrase(finding)
+        if ignore_unfixed and finding.fix_state in v.unfixed_states:
+            return RuleDecision(
+                Decision.IGNORED,
+                f"{section}.ignore_unfixed",
+                f"{finding.severity.value}, {fix} (fix state {finding.fix_state.value}) → ignore_unfixed",
+            )
+        return judge_thresholds(section, thresholds, finding, detail=fix)
+
+
+class SecretRule(Rule):
+    kinds = frozenset({FindingKind.SECRET})
+
+    def decide(self, finding: Finding, policy: Policy) -> RuleDecision:
+        if policy.secrets is None:
+            return RuleDecision(Decision.IGNORED, "secrets", "the policy has no secrets section")
+        return judge_thresholds("secrets", policy.secrets, finding, detail="secret found")
+
+
+class MisconfigurationRule(Rule):
+    kinds = frozenset({FindingKind.MISCONFIGURATION})
+
+    def decide(self, finding: Finding, policy: Policy) -> RuleDecision:
+        if policy.misconfigurations is None:
+            return RuleDecision(
+                Decision.IGNORED, "misconfigurations", "the policy has no misconfigurations section"
+            )
+        return judge_thresholds("misconfigurations", policy.misconfigurations, finding)
