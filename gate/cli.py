@@ -136,7 +136,9 @@ def _collect(
 
         target = branch or (policy.branch_protection.branch if policy.branch_protection else None)
         if not target:
-            raise UsageError("--github-repo needs --branch (or branch_protection.branch in the policy)")
+            raise UsageError(
+                "--github-repo needs --branch (or branch_protection.branch in the policy)"
+            )
         runs += fetch_branch_protection(github_repo, target)
     elif branch is not None:
         raise UsageError("--branch needs --github-repo OWNER/REPO")
@@ -232,10 +234,14 @@ def check(
         str | None,
         typer.Option(help="OWNER/REPO: read branch protection and rulesets from the GitHub API."),
     ] = None,
-    branch: Annotated[str | None, typer.Option(help="The branch to check (with --github-repo).")] = None,
+    branch: Annotated[
+        str | None, typer.Option(help="The branch to check (with --github-repo).")
+    ] = None,
     policy: Annotated[
         Path | None,
-        typer.Option(help="Policy file. Default: ./gate.yaml if present, else the bundled default."),
+        typer.Option(
+            help="Policy file. Default: ./gate.yaml if present, else the bundled default."
+        ),
     ] = None,
     exceptions: Annotated[
         list[Path],
@@ -246,14 +252,18 @@ def check(
     ] = None,
     summary: Annotated[
         Path | None,
-        typer.Option(metavar="PATH", help="Markdown summary. Default: $GITHUB_STEP_SUMMARY if set."),
+        typer.Option(
+            metavar="PATH", help="Markdown summary. Default: $GITHUB_STEP_SUMMARY if set."
+        ),
     ] = None,
     sarif_output: Annotated[
         Path | None, typer.Option(metavar="PATH", help="Write SARIF 2.1.0 for code scanning.")
     ] = None,
     sarif_location: Annotated[
         str | None,
-        typer.Option(help="Repository path image findings point at in SARIF (default: Dockerfile)."),
+        typer.Option(
+            help="Repository path image findings point at in SARIF (default: Dockerfile)."
+        ),
     ] = None,
     sarif_category: Annotated[
         str | None, typer.Option(help="SARIF automationDetails category (default: one per image).")
@@ -282,7 +292,9 @@ def check(
 
     when = _parse_now(now)
     pol, ref = _load_policy(policy, exceptions, when)
-    if not any([image, input_path, trivy, npm_audit, pip_audit, sarif, branch_protection, github_repo]):
+    if not any(
+        [image, input_path, trivy, npm_audit, pip_audit, sarif, branch_protection, github_repo]
+    ):
         raise UsageError(
             "nothing to check: give an IMAGE, --input, or a report "
             "(--trivy, --npm-audit, --pip-audit, --sarif, --branch-protection, --github-repo)"

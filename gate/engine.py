@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from gate import __version__
 from gate.merge import merge_findings
 from gate.models import (
-    Decision,
     DecidedFinding,
+    Decision,
     Finding,
     FindingKind,
     InputStatus,
@@ -42,16 +42,17 @@ def _age(delta: dt.timedelta) -> str:
 
 def check_inputs(runs: Sequence[SourceRun], policy: Policy, now: dt.datetime) -> list[str]:
     """Errors about the inputs as a whole (rules add their own)."""
-    errors: list[str] = []
-    for run in runs:
-        if run.status is InputStatus.ERROR:
-            errors.append(run.error or f"{run.kind.value} input {run.path}: unreadable")
+    errors: list[str] = [
+        run.error or f"{run.kind.value} input {run.path}: unreadable"
+        for run in runs
+        if run.status is InputStatus.ERROR
+    ]
     present = {r.kind for r in runs}
-    for kind in policy.require:
-        if kind not in present:
-            errors.append(
-                f"required input `{kind.value}` is missing (the policy's `require` lists it)"
-            )
+    errors += [
+        f"required input `{kind.value}` is missing (the policy's `require` lists it)"
+        for kind in policy.require
+        if kind not in present
+    ]
     limit = policy.max_input_age
     if limit is not None:
         for run in runs:
@@ -68,7 +69,7 @@ def check_inputs(runs: Sequence[SourceRun], policy: Policy, now: dt.datetime) ->
                     f"{run.path}: is {_age(now - when)} old ({run.freshness_source or 'report'} "
                     f"time {when.isoformat()}), older than max_input_age {format_duration(limit)}"
                 )
-    digests = {}
+    digests: dict[str, str] = {}
     for run in runs:
         if run.status is InputStatus.OK and run.subject and run.subject.digest:
             digests.setdefault(run.subject.digest, run.path)

@@ -43,7 +43,7 @@ class Severity(enum.StrEnum):
 
     @classmethod
     def from_score(cls, score: float) -> Severity:
-        """Map a CVSS-like score as GitHub does: ≥ 9.0 CRITICAL, ≥ 7.0 HIGH, ≥ 4.0 MEDIUM, > 0 LOW."""
+        """Map a score as GitHub does: ≥ 9.0 CRITICAL, ≥ 7.0 HIGH, ≥ 4.0 MEDIUM, > 0 LOW."""
         if score >= 9.0:
             return cls.CRITICAL
         if score >= 7.0:
@@ -98,7 +98,7 @@ UNFIXED_STATES: frozenset[FixState] = frozenset(
 
 class FindingKind(enum.StrEnum):
     VULNERABILITY = "vulnerability"
-    SECRET = "secret"
+    SECRET = "secret"  # noqa: S105 (a finding kind, not a password)
     MISCONFIGURATION = "misconfiguration"
     CODE = "code"
     """A code-scanning (SARIF) result."""
@@ -119,13 +119,13 @@ class InputKind(enum.StrEnum):
 class Decision(enum.StrEnum):
     FAIL = "fail"
     WARN = "warn"
-    PASS = "pass"
+    PASS = "pass"  # noqa: S105
     IGNORED = "ignored"
     EXCEPTED = "excepted"
 
 
 class Result(enum.StrEnum):
-    PASS = "PASS"
+    PASS = "PASS"  # noqa: S105
     FAIL = "FAIL"
     ERROR = "ERROR"
 
@@ -185,7 +185,7 @@ class Finding(_Frozen):
 
     kind: FindingKind
     id: str
-    """The vulnerability id (CVE, GHSA, PYSEC, …), secret or misconfiguration rule id, or SARIF rule id."""
+    """The vulnerability id (CVE, GHSA, PYSEC, …), or a secret, misconfig or SARIF rule id."""
     aliases: tuple[str, ...] = ()
     title: str | None = None
     url: str | None = None
@@ -194,7 +194,7 @@ class Finding(_Frozen):
     fix_state: FixState = FixState.UNKNOWN
     fixed_versions: tuple[str, ...] = ()
     fix_in_tree: bool | None = None
-    """npm's `fixAvailable`: whether `npm audit fix` can fix it inside the tree (not an upstream fix)."""
+    """npm's `fixAvailable`: `npm audit fix` can fix it inside the tree (not an upstream fix)."""
     status: str | None = None
     """The scanner's own status word, verbatim (Trivy `Status`, SARIF `kind`, …)."""
     not_affected: bool = False
@@ -243,7 +243,7 @@ class SourceRun(_Frozen):
     created_at: datetime | None = None
     """The report's own timestamp (Trivy `CreatedAt`), or None."""
     freshness: datetime | None = None
-    """When the input was produced, for `max_input_age`: the report's timestamp, else the file's mtime."""
+    """When the input was produced, for `max_input_age`: the report's time, else the file mtime."""
     freshness_source: str | None = None
     """`report` or `file-mtime`."""
     tools: tuple[ToolInfo, ...] = ()

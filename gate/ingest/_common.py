@@ -87,7 +87,7 @@ def parse_timestamp(value: object) -> dt.datetime | None:
                 digits += ch
             else:
                 break
-        text = f"{head}.{digits[:6].ljust(6, '0')}{rest[len(digits):]}"
+        text = f"{head}.{digits[:6].ljust(6, '0')}{rest[len(digits) :]}"
     try:
         parsed = dt.datetime.fromisoformat(text)
     except ValueError:

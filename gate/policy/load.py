@@ -95,7 +95,9 @@ def load_policy(path: Path, today: dt.date | None = None) -> tuple[Policy, Polic
     if data is None:
         raise PolicyError(str(path), ["the file is empty"])
     if not isinstance(data, dict):
-        raise PolicyError(str(path), [f"expected a mapping at the top level, got {type(data).__name__}"])
+        raise PolicyError(
+            str(path), [f"expected a mapping at the top level, got {type(data).__name__}"]
+        )
     try:
         policy = Policy.model_validate(data)
     except ValidationError as e:

@@ -71,9 +71,7 @@ class Action(enum.StrEnum):
 class Thresholds(_Strict):
     """Severity rules shared by the vulnerability, secret, misconfiguration and code sections."""
 
-    fail_on: Threshold = Field(
-        default=Threshold.HIGH, description="This severity and above fail."
-    )
+    fail_on: Threshold = Field(default=Threshold.HIGH, description="This severity and above fail.")
     warn_on: Threshold = Field(
         default=Threshold.NONE, description="This severity and above warn (below `fail_on`)."
     )

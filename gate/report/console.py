@@ -42,7 +42,9 @@ def render_console(verdict: Verdict, *, limit: int = 40, color: bool = False) ->
         rows = [_HEADERS, *(_row(d) for d in shown[:limit])]
         lines += _table(rows)
         if len(shown) > limit:
-            lines.append(f"… and {len(shown) - limit} more failing or warning findings (see --json)")
+            lines.append(
+                f"… and {len(shown) - limit} more failing or warning findings (see --json)"
+            )
         lines.append("")
     by = verdict.counts.get("by_decision", {})
     summary = ", ".join(
@@ -96,4 +98,6 @@ def _headline(verdict: Verdict) -> str:
             return f"FAIL: {extra}"
         case _:
             n = len(verdict.errors)
-            return f"ERROR: gate could not judge ({n} problem{'s' if n != 1 else ''}); nothing passes"
+            return (
+                f"ERROR: gate could not judge ({n} problem{'s' if n != 1 else ''}); nothing passes"
+            )

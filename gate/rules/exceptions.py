@@ -82,7 +82,10 @@ class ExceptionLedger:
         return hits
 
     def report(self) -> ExceptionReport:
-        used, unused, expired, expiring = [], [], [], []
+        used: list[ExceptionUse] = []
+        unused: list[ExceptionUse] = []
+        expired: list[ExceptionUse] = []
+        expiring: list[ExceptionUse] = []
         for i, e in enumerate(self.exceptions):
             days_left = (e.expires - self.today).days
             use = ExceptionUse(

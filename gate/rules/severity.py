@@ -6,7 +6,11 @@ from gate.models import Decision, Finding, FindingKind, FixState, InputKind, Sev
 from gate.policy.model import Action, Policy, Thresholds, Vulnerabilities
 from gate.rules.interface import Rule, RuleDecision
 
-_ACTION_DECISION = {Action.FAIL: Decision.FAIL, Action.WARN: Decision.WARN, Action.IGNORE: Decision.IGNORED}
+_ACTION_DECISION = {
+    Action.FAIL: Decision.FAIL,
+    Action.WARN: Decision.WARN,
+    Action.IGNORE: Decision.IGNORED,
+}
 
 
 def fix_phrase(finding: Finding) -> str:
@@ -54,11 +58,13 @@ def _effective(v: Vulnerabilities, source: InputKind | None) -> tuple[Thresholds
     """The thresholds for one source after `vulnerabilities.sources` overrides."""
     if source is None or source.value not in v.sources:
         return v, v.ignore_unfixed, "vulnerabilities"
-    o = v.sources[source.value]  # type: ignore[index]
+    o = v.sources[source.value]
     merged = Thresholds(
         fail_on=o.fail_on if o.fail_on is not None else v.fail_on,
         warn_on=o.warn_on if o.warn_on is not None else v.warn_on,
-        unknown_severity=o.unknown_severity if o.unknown_severity is not None else v.unknown_severity,
+        unknown_severity=o.unknown_severity
+        if o.unknown_severity is not None
+        else v.unknown_severity,
     )
     unfixed = o.ignore_unfixed if o.ignore_unfixed is not None else v.ignore_unfixed
     return merged, unfixed, f"vulnerabilities.sources.{source.value}"
@@ -80,19 +86,23 @@ class VulnerabilityRule(Rule):
                 "a vendor or VEX statement says the product is not affected",
             )
         # A finding merged from several scanners is judged by the strictest source's rules.
-        sources = {s.kind for s in finding.sources} or {None}
-        judged = [self._judge(v, finding, src) for src in sorted(sources, key=str)]
+        kinds = sorted({s.kind for s in finding.sources})
+        sources: list[InputKind | None] = [*kinds] if kinds else [None]
+        judged = [self._judge(v, finding, src) for src in sources]
         order = [Decision.FAIL, Decision.WARN, Decision.PASS, Decision.IGNORED]
         return min(judged, key=lambda d: order.index(d.decision))
 
-    def _judge(self, v: Vulnerabilities, finding: Finding, source: InputKind | None) -> RuleDecision:
+    def _judge(
+        self, v: Vulnerabilities, finding: Finding, source: InputKind | None
+    ) -> RuleDecision:
         thresholds, ignore_unfixed, section = _effective(v, source)
         fix = fix_phrase(finding)
         if ignore_unfixed and finding.fix_state in v.unfixed_states:
             return RuleDecision(
                 Decision.IGNORED,
                 f"{section}.ignore_unfixed",
-                f"{finding.severity.value}, {fix} (fix state {finding.fix_state.value}) → ignore_unfixed",
+                f"{finding.severity.value}, {fix} "
+                f"(fix state {finding.fix_state.value}) → ignore_unfixed",
             )
         return judge_thresholds(section, thresholds, finding, detail=fix)
 
