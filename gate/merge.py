@@ -47,6 +47,15 @@ def _versions_compatible(a: Package | None, b: Package | None) -> bool:
     return a.version == b.version
 
 
+_FIX_STATE_ORDER = [
+    FixState.FIXABLE,
+    FixState.UNKNOWN,
+    FixState.FIX_DEFERRED,
+    FixState.NO_FIX,
+    FixState.WONT_FIX,
+    FixState.END_OF_LIFE,
+]
+
 _ID_PREFERENCE = ("CVE-", "GHSA-", "PYSEC-", "GO-", "RUSTSEC-", "OSV-")
 
 
@@ -71,12 +80,10 @@ def _combine(group: Sequence[Finding]) -> Finding:
     ranked = [f.severity for f in group if f.severity is not Severity.UNKNOWN]
     severity = max(ranked, key=lambda s: s.rank) if ranked else Severity.UNKNOWN
     fixed = tuple(dict.fromkeys(v for f in group for v in f.fixed_versions))
+    # When scanners disagree, keep the state that leaves the finding most visible:
+    # a fix anyone knows of wins, and "unknown" beats any flavour of "unfixed" (fail closed).
     states = {f.fix_state for f in group}
-    if FixState.FIXABLE in states or fixed:
-        fix_state = FixState.FIXABLE
-    else:
-        known = [s for s in (f.fix_state for f in group) if s is not FixState.UNKNOWN]
-        fix_state = known[0] if known else FixState.UNKNOWN
+    fix_state = FixState.FIXABLE if fixed else min(states, key=_FIX_STATE_ORDER.index)
     package = next((f.package for f in group if f.package and f.package.version), base.package)
     if package is not None and package.purl is None:
         purl = next((f.package.purl for f in group if f.package and f.package.purl), None)

@@ -220,3 +220,12 @@ def test_clean_input_passes_and_counts():
 def test_naive_now_is_rejected():
     with pytest.raises(ValueError, match="timezone-aware"):
         evaluate([], policy(), dt.datetime(2026, 1, 1), rules=RULES)
+
+
+def test_merge_keeps_the_most_visible_fix_state():
+    # found by hypothesis: a second sighting saying "no fix" must not hide an "unknown" one
+    a = vuln(fix=FixState.UNKNOWN, severity=Severity.CRITICAL)
+    b = vuln(fix=FixState.NO_FIX, severity=Severity.CRITICAL, source=InputKind.NPM_AUDIT)
+    v = judge(policy(**POLICY_A), run(InputKind.TRIVY, a), run(InputKind.NPM_AUDIT, b))
+    assert only(v).finding.fix_state is FixState.UNKNOWN
+    assert v.result is Result.FAIL
