@@ -24,7 +24,7 @@ def read_input(path: Path) -> bytes:
         raise InputError(str(path), "is a directory, expected a report file") from None
     except OSError as e:
         raise InputError(str(path), f"cannot read: {e.strerror}") from None
-    if not raw.strip():
+    if not raw or raw.isspace():  # not `raw.strip()`: that copies a 100 MB report
         raise InputError(str(path), "the file is empty")
     return raw
 

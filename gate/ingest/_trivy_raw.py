@@ -1,0 +1,199 @@
+"""The raw shape of a Trivy JSON report, private to `gate.ingest.trivy`.
+
+`msgspec.Struct`s rather than pydantic models, for speed on 100 MB reports (see the
+`gate.ingest.trivy` docstring). Only the fields gate reads are declared; msgspec skips
+the rest without building them (the equivalent of pydantic's `extra="ignore"`), so the
+secret text of `Secrets[].Match`/`Code` is never even decoded. A field of the wrong type
+is an `InputError` naming its JSON path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from gate.errors import InputError
+from gate.ingest._common import load_json
+from gate.ingest._sniff import wrong_kind
+from gate.models import InputKind
+
+
+class _Raw(msgspec.Struct, gc=False):
+    """Base: untracked by the cyclic GC (raw reports hold no cycles)."""
+
+
+class LayerInfo(_Raw):
+    DiffID: str | None = None
+
+
+class PkgIdentity(_Raw):
+    PURL: str | None = None
+
+
+class DataSourceInfo(_Raw):
+    ID: str | None = None
+
+
+class Cvss(_Raw):
+    V2Score: float | None = None
+    V2Vector: str | None = None
+    V3Score: float | None = None
+    V3Vector: str | None = None
+    V40Score: float | None = None
+    V40Vector: str | None = None
+
+
+class Vulnerability(_Raw):
+    VulnerabilityID: str | None = None
+    VendorIDs: list[str] | None = None
+    PkgName: str | None = None
+    PkgPath: str | None = None
+    PkgIdentifier: PkgIdentity | None = None
+    InstalledVersion: str | None = None
+    FixedVersion: str | None = None
+    Status: str | None = None
+    Layer: LayerInfo | None = None
+    SeveritySource: str | None = None
+    PrimaryURL: str | None = None
+    DataSource: DataSourceInfo | None = None
+    Title: str | None = None
+    Severity: str | None = None
+    VendorSeverity: dict[str, int] | None = None
+    CVSS: dict[str, Cvss] | None = None
+
+
+class Secret(_Raw):
+    RuleID: str | None = None
+    Category: str | None = None
+    Severity: str | None = None
+    Title: str | None = None
+    StartLine: int | None = None
+    EndLine: int | None = None
+
+
+class Cause(_Raw):
+    Resource: str | None = None
+    StartLine: int | None = None
+    EndLine: int | None = None
+
+
+class Misconfiguration(_Raw):
+    Type: str | None = None
+    ID: str | None = None
+    AVDID: str | None = None
+    Title: str | None = None
+    Message: str | None = None
+    Resolution: str | None = None
+    Severity: str | None = None
+    PrimaryURL: str | None = None
+    Status: str | None = None
+    CauseMetadata: Cause | None = None
+
+
+class ModifiedFinding(_Raw):
+    Type: str | None = None
+    Status: str | None = None
+    Statement: str | None = None
+    Source: str | None = None
+    Finding: msgspec.Raw = msgspec.Raw()
+    """Decoded only when used: its shape depends on `Type` (empty when absent)."""
+
+
+class Result(_Raw):
+    Target: str | None = None
+    Class: str | None = None
+    Type: str | None = None
+    Vulnerabilities: list[Vulnerability] | None = None
+    Secrets: list[Secret] | None = None
+    Misconfigurations: list[Misconfiguration] | None = None
+    ExperimentalModifiedFindings: list[ModifiedFinding] | None = None
+    Licenses: list[msgspec.Raw] | None = None
+    """Counted, not read: gate has no license policy."""
+
+
+class OSInfo(_Raw):
+    Family: str | None = None
+    Name: str | None = None
+    EOSL: bool | None = None
+
+
+class ImageMetadata(_Raw):
+    OS: OSInfo | None = None
+    ImageID: str | None = None
+    RepoTags: list[str] | None = None
+    RepoDigests: list[str] | None = None
+
+
+class TrivyVersion(_Raw):
+    Version: str | None = None
+
+
+class Report(_Raw):
+    SchemaVersion: int | None = None
+    Trivy: TrivyVersion | None = None
+    ReportID: str | None = None
+    CreatedAt: str | None = None
+    ArtifactName: str | None = None
+    ArtifactType: str | None = None
+    Metadata: ImageMetadata | None = None
+    Results: list[Result] | None = None
+    # the transitional shape keeps image metadata at the top level
+    ImageID: str | None = None
+    RepoTags: list[str] | None = None
+    RepoDigests: list[str] | None = None
+    # keys of other formats, to reject them
+    ClusterName: msgspec.Raw = msgspec.Raw()
+    runs: msgspec.Raw = msgspec.Raw()
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _pointer(message: str) -> tuple[str, str | None]:
+    """msgspec's `Expected … - at `$.Results[0].Severity`` → (message, pointer)."""
+    text, sep, where = message.rpartition(" - at `")
+    if not sep:
+        return message, None
+    where = where.rstrip("`")
+    return text, where[2:] if where.startswith("$.") else where[1:] or "$"
+
+
+def _reject(raw: bytes, path: str, fallback: str, pointer: str | None = None) -> InputError:
+    """The error for an input that is not a Trivy report: say what it looks like."""
+    data = load_json(raw, path)  # raises its own error for invalid JSON or `null`
+    return InputError(path, wrong_kind(data, InputKind.TRIVY) or fallback, pointer)
+
+
+def decode(raw: bytes, path: str) -> tuple[Report | list[Result], bool]:
+    """Decode and sanity-check a Trivy report: (report or legacy results, is_legacy)."""
+    data = raw[len(_BOM) :] if raw.startswith(_BOM) else raw
+    try:
+        report: Any = msgspec.json.decode(data, type=Report | list[Result])
+    except msgspec.ValidationError as e:  # a subclass of DecodeError: first
+        message, pointer = _pointer(str(e))
+        raise _reject(raw, path, message, pointer) from None
+    except msgspec.DecodeError:
+        raise _reject(raw, path, "not valid JSON") from None
+    if isinstance(report, list):
+        if not report:
+            raise _reject(raw, path, "an empty JSON array is not a Trivy report")
+        for i, result in enumerate(report):
+            if result.Target is None:
+                raise _reject(raw, path, "not a Trivy result: no Target", f"[{i}]")
+        return report, True
+    if report.ClusterName or report.runs:
+        raise _reject(raw, path, "not a Trivy report")
+    trivy_keys = (report.SchemaVersion, report.Results, report.ArtifactName, report.Metadata)
+    if all(k is None for k in trivy_keys):
+        raise _reject(raw, path, "none of the keys of a Trivy report (SchemaVersion, Results)")
+    if report.SchemaVersion not in (None, 2):
+        raise InputError(
+            path,
+            f"unsupported SchemaVersion {report.SchemaVersion} (gate reads 2)",
+            "SchemaVersion",
+        )
+    for i, result in enumerate(report.Results or ()):
+        if result.Target is None:
+            raise InputError(path, "not a Trivy result: no Target", f"Results[{i}]")
+    return report, False

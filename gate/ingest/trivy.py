@@ -1,0 +1,461 @@
+"""Trivy JSON reports (`trivy image|fs|repo|sbom --format json`) → one `SourceRun`.
+
+Reads SchemaVersion 2, the legacy top-level array (Trivy < 0.20) and the transitional
+top-level object (`ImageID`/`RepoDigests` beside `Results`). Vulnerabilities, secrets and
+failed misconfigurations become findings; license results are ignored (gate has no
+license policy).
+
+NOTE: the raw models are `msgspec.Struct`s, not pydantic models as elsewhere in gate. A
+report can hold 50,000 vulnerabilities (100 MB); msgspec decodes only the declared fields
+(unknown fields are skipped, as with pydantic's `extra="ignore"`) in a third of the time
+and half the memory of `json.loads` alone, which lets gate read a report faster and in
+less memory than `trivy convert` does (`bench/bench_trivy_report.py`).
+
+Decisions worth knowing:
+- Fix state: a non-empty `FixedVersion` is `fixable` whatever the `Status`; otherwise the
+  `Status` decides (`affected` → `no_fix`, `will_not_fix` → `wont_fix`, …); no `Status` and
+  no `FixedVersion` is `no_fix` (what `trivy --ignore-unfixed` treats as unfixed); `fixed`
+  without a version is still `fixable` (Trivy says a fix exists). `not_affected` sets
+  `Finding.not_affected`.
+- Aliases: `VendorIDs`, plus the GHSA id of `PrimaryURL` when the data source is `ghsa`
+  (so a Trivy CVE merges with npm audit's GHSA). References are not mined: they often
+  name related advisories, and a wrong alias would merge two different vulnerabilities.
+- Secrets: the matched text (`Match`, `Code`) is never read, so it cannot leak into a verdict.
+- `ExperimentalModifiedFindings` (`--show-suppressed`): a VEX `not_affected`/`fixed`
+  statement becomes a finding with `not_affected=True` and a `vex` suppression (shown,
+  never failing). Findings Trivy's own ignore files or policies hid (`ignored`) are not
+  judged, exactly as without `--show-suppressed`; they are listed in `facts["suppressed"]`
+  and a warning says that gate exceptions (with owner and expiry) are the place for them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+from typing import Any
+
+import msgspec
+
+from gate._fastmodel import Maker, gc_paused
+from gate.errors import InputError
+from gate.ingest._common import file_mtime, parse_timestamp, sha256_hex
+from gate.ingest._trivy_raw import (
+    Cvss,
+    Misconfiguration,
+    ModifiedFinding,
+    Report,
+    Result,
+    Secret,
+    Vulnerability,
+    decode,
+)
+from gate.ingest.interface import Ingestor
+from gate.models import (
+    Finding,
+    FindingKind,
+    FixState,
+    InputKind,
+    Location,
+    Package,
+    Severity,
+    SourceRef,
+    SourceRun,
+    Subject,
+    Suppression,
+    ToolInfo,
+)
+
+_STATUS_FIX = {
+    "affected": FixState.NO_FIX,
+    "will_not_fix": FixState.WONT_FIX,
+    "fix_deferred": FixState.FIX_DEFERRED,
+    "end_of_life": FixState.END_OF_LIFE,
+    "fixed": FixState.FIXABLE,
+}
+# Enum member access is a descriptor call in Python 3.11: hoist the hot ones.
+_SEVERITY = {s.value: s for s in Severity}
+_SEV_UNKNOWN = Severity.UNKNOWN
+_FIXABLE, _NO_FIX, _UNKNOWN_FIX = FixState.FIXABLE, FixState.NO_FIX, FixState.UNKNOWN
+_VULN, _TRIVY = FindingKind.VULNERABILITY, InputKind.TRIVY
+_VENDOR_SEVERITY = (
+    Severity.UNKNOWN,
+    Severity.LOW,
+    Severity.MEDIUM,
+    Severity.HIGH,
+    Severity.CRITICAL,
+)
+_ECOSYSTEMS = {
+    "node-pkg": "npm",
+    "yarn": "npm",
+    "pnpm": "npm",
+    "bun": "npm",
+    "pip": "pypi",
+    "python-pkg": "pypi",
+    "pipenv": "pypi",
+    "poetry": "pypi",
+    "uv": "pypi",
+    "gomod": "golang",
+    "gobinary": "golang",
+    "jar": "maven",
+    "pom": "maven",
+    "gradle": "maven",
+    "sbt": "maven",
+    "rust-binary": "cargo",
+    "composer-vendor": "composer",
+    "bundler": "gem",
+    "gemspec": "gem",
+    "dotnet-core": "nuget",
+    "packages-props": "nuget",
+    "mix-lock": "hex",
+}
+_PURL_ECOSYSTEMS = {"pypi": "pypi", "npm": "npm", "golang": "golang", "maven": "maven"}
+_GHSA_PREFIX = "https://github.com/advisories/GHSA-"
+_GHSA_URL = re.compile(
+    r"^https://github\.com/advisories/(GHSA(?:-[23456789cfghjmpqrvwx]{4}){3})/?$"
+)
+_VEX_NOT_AFFECTED = frozenset({"not_affected", "fixed"})
+
+
+_finding = Maker(Finding)
+_source_ref = Maker(SourceRef)
+_package = Maker(Package)
+
+
+class TrivyIngestor(Ingestor):
+    kind = InputKind.TRIVY
+
+    def parse(self, raw: bytes, path: str) -> SourceRun:
+        # hashlib releases the GIL: hash 100 MB on the other core while decoding
+        digest: list[str] = []
+        hasher = threading.Thread(target=lambda: digest.append(sha256_hex(raw)), daemon=True)
+        hasher.start()
+        try:
+            report, legacy = decode(raw, path)
+            builder = _Builder(path)
+            with gc_paused():
+                results = report if isinstance(report, list) else report.Results
+                root = "" if legacy else "Results"
+                for ri, result in enumerate(results or []):
+                    builder.result(result, f"{root}[{ri}]")
+        finally:
+            hasher.join()
+        warnings = builder.warnings
+        if builder.licenses:
+            warnings.append(
+                f"{builder.licenses} license findings ignored (gate has no license policy)"
+            )
+        created = None
+        if isinstance(report, Report):
+            created = parse_timestamp(report.CreatedAt)
+            if report.CreatedAt and created is None:
+                warnings.append(
+                    f"CreatedAt {report.CreatedAt!r} is not a timestamp; using file time"
+                )
+            if report.Results is None:
+                warnings.append("the report has no Results: trivy found nothing it could scan")
+        freshness, source = (created, "report") if created else (file_mtime(path), "file-mtime")
+        meta = _facts(report)
+        if builder.suppressed:
+            meta["suppressed"] = builder.suppressed
+            by = sorted({str(s["source"] or "an ignore rule") for s in builder.suppressed})
+            warnings.append(
+                f"{len(builder.suppressed)} findings were suppressed by trivy itself "
+                f"({', '.join(by)}; ExperimentalModifiedFindings): gate does not judge them; "
+                "accepted risks belong in gate exceptions, which have an owner and an expiry"
+            )
+        os_info = meta.get("os") or {}
+        if os_info.get("eosl"):
+            warnings.append(
+                f"the OS ({os_info.get('family')} {os_info.get('name')}) is end of service "
+                "life: its packages get no more security fixes"
+            )
+        version = report.Trivy.Version if isinstance(report, Report) and report.Trivy else None
+        return SourceRun(
+            kind=self.kind,
+            path=path,
+            sha256=digest[0] if digest else sha256_hex(raw),
+            subject=_subject(report),
+            created_at=created,
+            freshness=freshness,
+            freshness_source=source if freshness else None,
+            tools=(ToolInfo(name="Trivy", version=version),),
+            findings=tuple(builder.findings),
+            facts=meta,
+            warnings=tuple(warnings),
+        )
+
+
+def _facts(report: Report | list[Result]) -> dict[str, Any]:
+    if isinstance(report, list):
+        return {"format": "legacy-array"}
+    facts: dict[str, Any] = {
+        "format": f"schema-{report.SchemaVersion}" if report.SchemaVersion else "transitional"
+    }
+    if report.ArtifactType:
+        facts["artifact_type"] = report.ArtifactType
+    if report.ReportID:
+        facts["report_id"] = report.ReportID
+    os = report.Metadata.OS if report.Metadata else None
+    if os is not None and (os.Family or os.Name):
+        facts["os"] = {"family": os.Family, "name": os.Name, "eosl": bool(os.EOSL)}
+    return facts
+
+
+def _subject(report: Report | list[Result]) -> Subject | None:
+    if isinstance(report, list):
+        return None
+    meta = report.Metadata
+    image_id = (meta.ImageID if meta else None) or report.ImageID
+    digests = [d for d in ((meta.RepoDigests if meta else None) or report.RepoDigests or []) if d]
+    tags = [t for t in ((meta.RepoTags if meta else None) or report.RepoTags or []) if t]
+    name = report.ArtifactName or None
+    if not (name or image_id or digests or tags):
+        return None
+    digest = next((d.partition("@")[2] for d in digests if "@" in d), None)
+    return Subject(
+        name=name,
+        digest=digest or None,
+        image_id=image_id or None,
+        repo_digests=tuple(digests),
+        repo_tags=tuple(tags),
+    )
+
+
+def _ecosystem(result_type: str | None, purl: str | None) -> str | None:
+    if result_type:
+        t = result_type.lower()
+        return _ECOSYSTEMS.get(t, t)
+    if purl and purl.startswith("pkg:"):
+        kind, _, rest = purl[4:].partition("/")
+        if kind in ("deb", "rpm", "apk"):
+            return rest.partition("/")[0].lower() or kind  # the distro namespace
+        return _PURL_ECOSYSTEMS.get(kind, kind)
+    return None
+
+
+def _fixed_versions(value: str | None) -> tuple[str, ...]:
+    """`"3.1.0, 2.6.9"` → `("3.1.0", "2.6.9")`; absent or empty → `()`."""
+    if not value:
+        return ()
+    if "," not in value:
+        value = value.strip()
+        return (value,) if value else ()
+    return tuple(v for v in (part.strip() for part in value.split(",")) if v)
+
+
+def _fix_state(status: str | None, fixed: tuple[str, ...]) -> FixState:
+    if fixed:
+        return _FIXABLE
+    if status is None:
+        return _NO_FIX
+    return _STATUS_FIX.get(status) or _STATUS_FIX.get(status.lower(), _UNKNOWN_FIX)
+
+
+def _best_cvss(cvss: dict[str, Cvss], source: str | None) -> tuple[float, str] | None:
+    """The score of the severity source's vendor, else NVD's, else the first vendor's."""
+    c = cvss.get(source or "nvd") or cvss.get("nvd") or next(iter(cvss.values()))
+    if c.V40Score:
+        return c.V40Score, c.V40Vector or ""
+    if c.V3Score:
+        return c.V3Score, c.V3Vector or ""
+    if c.V2Score:
+        return c.V2Score, c.V2Vector or ""
+    return None
+
+
+def _aliases(v: Vulnerability) -> tuple[str, ...]:
+    aliases = [a for a in v.VendorIDs or () if a and a != v.VulnerabilityID]
+    url = v.PrimaryURL
+    if v.DataSource and v.DataSource.ID == "ghsa" and url and url.startswith(_GHSA_PREFIX):
+        m = _GHSA_URL.match(url)
+        if m and m.group(1) != v.VulnerabilityID and m.group(1) not in aliases:
+            aliases.append(m.group(1))
+    return tuple(aliases)
+
+
+class _Builder:
+    """Turns raw results into findings, sharing repeated values to keep 50k findings small."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.findings: list[Finding] = []
+        self.warnings: list[str] = []
+        self.suppressed: list[dict[str, Any]] = []
+        self.licenses = 0
+        self._strings: dict[str, str] = {}
+        self._packages: dict[tuple[str, str | None, str | None, str | None], Package] = {}
+        self._locations: dict[tuple[str | None, str | None], Location | None] = {}
+
+    def _intern(self, value: str | None) -> str | None:
+        return None if value is None else self._strings.setdefault(value, value)
+
+    def _ref(self, pointer: str) -> tuple[SourceRef, ...]:
+        return (SourceRef(kind=InputKind.TRIVY, path=self.path, pointer=pointer),)
+
+    def result(self, r: Result, pointer: str) -> None:
+        target = self._intern(r.Target)
+        eco = self._intern(r.Type.lower()) if r.Type else None
+        is_lang = r.Class == "lang-pkgs"
+        vulns = r.Vulnerabilities
+        r.Vulnerabilities = None  # free each raw item as its finding is built
+        for vi, v in enumerate(vulns or ()):
+            self.findings.append(
+                self.vulnerability(v, f"{pointer}.Vulnerabilities[{vi}]", target, eco, is_lang)
+            )
+        for si, s in enumerate(r.Secrets or ()):
+            self.findings.append(self.secret(s, f"{pointer}.Secrets[{si}]", target))
+        for mi, m in enumerate(r.Misconfigurations or ()):
+            if (m.Status or "FAIL").upper() == "FAIL":
+                self.findings.append(
+                    self.misconfiguration(m, f"{pointer}.Misconfigurations[{mi}]", target)
+                )
+        self.licenses += len(r.Licenses or ())
+        for fi, mod in enumerate(r.ExperimentalModifiedFindings or ()):
+            self.modified(
+                mod, f"{pointer}.ExperimentalModifiedFindings[{fi}]", target, eco, is_lang
+            )
+
+    def vulnerability(
+        self, v: Vulnerability, pointer: str, target: str | None, rtype: str | None, is_lang: bool
+    ) -> Finding:
+        # The hot path of a 50,000-vulnerability report: keep it lean.
+        vid = v.VulnerabilityID
+        if not vid:
+            raise InputError(self.path, "a vulnerability without VulnerabilityID", pointer)
+        purl = v.PkgIdentifier.PURL if v.PkgIdentifier else None
+        package = None
+        if v.PkgName:
+            key = (v.PkgName, v.InstalledVersion, rtype, purl)
+            package = self._packages.get(key)
+            if package is None:
+                package = self._packages[key] = _package(
+                    name=v.PkgName,
+                    version=v.InstalledVersion or None,
+                    ecosystem=_ecosystem(rtype, purl),
+                    purl=purl or None,
+                )
+        layer = v.Layer.DiffID if v.Layer else None
+        loc_key = (v.PkgPath or (target if is_lang else None), layer or None)
+        location = self._locations.get(loc_key, False)
+        if location is False:
+            location = self._locations[loc_key] = (
+                Location(path=loc_key[0], layer=loc_key[1]) if any(loc_key) else None
+            )
+        fixed = _fixed_versions(v.FixedVersion)
+        status = self._strings.setdefault(v.Status, v.Status) if v.Status else v.Status
+        details: dict[str, Any] = {"target": target}
+        severity = _SEVERITY.get(v.Severity) or Severity.parse(v.Severity)  # type: ignore[arg-type]
+        source = v.SeveritySource
+        if v.VendorSeverity:
+            details["vendor_severity"] = v.VendorSeverity
+            if severity is _SEV_UNKNOWN:
+                vendor = source if source in v.VendorSeverity else None
+                level = v.VendorSeverity[vendor] if vendor else max(v.VendorSeverity.values())
+                severity = _VENDOR_SEVERITY[level] if 0 <= level <= 4 else Severity.UNKNOWN
+                details["severity_from"] = f"VendorSeverity.{vendor or 'max'}"
+        if source:
+            details["severity_source"] = self._strings.setdefault(source, source)
+        if v.CVSS:
+            score = _best_cvss(v.CVSS, source)
+            if score:
+                details["cvss_score"] = score[0]
+                details["cvss_vector"] = self._strings.setdefault(score[1], score[1])
+        aliases: tuple[str, ...] = ()
+        if v.VendorIDs or (v.DataSource and v.DataSource.ID == "ghsa"):
+            aliases = _aliases(v)
+        return _finding(
+            kind=_VULN,
+            id=vid,
+            aliases=aliases,
+            title=v.Title or None,
+            url=v.PrimaryURL or None,
+            severity=severity,
+            package=package,
+            fix_state=_fix_state(status, fixed),
+            fixed_versions=fixed,
+            status=status,
+            not_affected=status == "not_affected",
+            location=location,
+            sources=(_source_ref(kind=_TRIVY, path=self.path, pointer=pointer),),
+            details=details,
+        )
+
+    def secret(self, s: Secret, pointer: str, target: str | None) -> Finding:
+        return Finding(
+            kind=FindingKind.SECRET,
+            id=s.RuleID or "secret",
+            title=s.Title or None,
+            severity=Severity.parse(s.Severity),
+            location=Location(path=target, start_line=s.StartLine, end_line=s.EndLine),
+            sources=self._ref(pointer),
+            details={"category": s.Category} if s.Category else {},
+        )
+
+    def misconfiguration(self, m: Misconfiguration, pointer: str, target: str | None) -> Finding:
+        ident = m.ID or m.AVDID
+        if not ident:
+            raise InputError(self.path, "a misconfiguration without ID or AVDID", pointer)
+        cause = m.CauseMetadata
+        details = {
+            key: value
+            for key, value in (
+                ("message", m.Message),
+                ("resolution", m.Resolution),
+                ("resource", cause.Resource if cause else None),
+                ("check_type", m.Type),
+            )
+            if value
+        }
+        return Finding(
+            kind=FindingKind.MISCONFIGURATION,
+            id=ident,
+            aliases=(m.AVDID,) if m.AVDID and m.AVDID != ident else (),
+            title=m.Title or None,
+            url=m.PrimaryURL or None,
+            severity=Severity.parse(m.Severity),
+            status=m.Status,
+            location=Location(
+                path=target,
+                start_line=cause.StartLine if cause else None,
+                end_line=cause.EndLine if cause else None,
+            ),
+            sources=self._ref(pointer),
+            details=details,
+        )
+
+    def modified(
+        self,
+        mod: ModifiedFinding,
+        pointer: str,
+        target: str | None,
+        rtype: str | None,
+        is_lang: bool,
+    ) -> None:
+        status = (mod.Status or "").lower()
+        inner = mod.Finding
+        if mod.Type == "vulnerability" and status in _VEX_NOT_AFFECTED and inner:
+            try:
+                v = msgspec.json.decode(inner, type=Vulnerability)
+            except msgspec.ValidationError as e:
+                raise InputError(self.path, str(e), f"{pointer}.Finding") from None
+            f = self.vulnerability(v, f"{pointer}.Finding", target, rtype, is_lang)
+            vex = Suppression(kind="vex", status=status, justification=mod.Statement or None)
+            self.findings.append(
+                f.model_copy(update={"not_affected": True, "suppressions": (vex,)})
+            )
+            return
+        ident = None
+        if inner:
+            with contextlib.suppress(msgspec.ValidationError, msgspec.DecodeError):
+                ident = msgspec.json.decode(inner, type=Vulnerability).VulnerabilityID
+        self.suppressed.append(
+            {
+                "pointer": pointer,
+                "type": mod.Type,
+                "id": ident,
+                "status": mod.Status,
+                "source": mod.Source,
+                "statement": mod.Statement,
+            }
+        )
