@@ -1,0 +1,78 @@
+"""Remove credentials from text gate shows: scanner stderr, argv, URLs.
+
+Redacted: the values of secret-looking environment variables (`TRIVY_PASSWORD`,
+`TRIVY_REGISTRY_TOKEN`, `GITHUB_TOKEN`, anything named `*TOKEN*`, `*PASSWORD*`,
+`*SECRET*`, `*_KEY`; comma-separated lists item by item), `user:pass@` in URLs,
+`Authorization:` header values, and `--password`/`--token`/`--registry-token` arguments.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+MASK = "***"
+_SECRET_NAME = re.compile(r"(TOKEN|PASSWORD|PASSWD|SECRET|_KEY$|CREDENTIALS)", re.IGNORECASE)
+_URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s:]+:[^/@\s]*@")
+_AUTH_HEADER = re.compile(
+    r"(?P<name>(?:Proxy-)?Authorization[\"']?\s*[:=]\s*[\"']?)"
+    r"(?P<value>(?:Bearer|Basic|Token)?\s*[^\s\"',;]+)",
+    re.IGNORECASE,
+)
+_SECRET_FLAGS = {"--password", "--token", "--registry-token", "--passwd"}
+_NAMED = {
+    "TRIVY_PASSWORD",
+    "TRIVY_REGISTRY_TOKEN",
+    "TRIVY_TOKEN",
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+}
+_MIN_NAMED, _MIN_OTHER = 3, 8
+"""Shorter values are left alone: masking `1` or `ab` everywhere would garble the text.
+Other secret-looking names (`TOKENIZERS_PARALLELISM=true`) need a longer value."""
+
+
+def secret_values(env: Mapping[str, str]) -> list[str]:
+    """The secret values in `env`, longest first (so a value inside another is masked whole)."""
+    values: set[str] = set()
+    for name, value in env.items():
+        named = name.upper() in _NAMED
+        if not value or not (named or _SECRET_NAME.search(name)):
+            continue
+        least = _MIN_NAMED if named else _MIN_OTHER
+        for part in [value, *value.split(",")]:
+            part = part.strip()
+            if len(part) >= least and part.lower() not in {"true", "false"}:
+                values.add(part)
+    return sorted(values, key=len, reverse=True)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` with every secret value, URL password and Authorization value masked."""
+    for value in secrets:
+        text = text.replace(value, MASK)
+    text = _URL_USERINFO.sub(lambda m: f"{m.group('scheme')}{MASK}@", text)
+    return _AUTH_HEADER.sub(lambda m: f"{m.group('name')}{MASK}", text)
+
+
+def redact_argv(argv: Iterable[str], secrets: Iterable[str] = ()) -> list[str]:
+    """An argv list fit to record: secret flag values masked, then `redact` on each item."""
+    secrets = list(secrets)
+    out: list[str] = []
+    hide_next = False
+    for arg in argv:
+        if hide_next:
+            out.append(MASK)
+            hide_next = False
+            continue
+        flag, eq, _ = arg.partition("=")
+        if flag in _SECRET_FLAGS:
+            if eq:
+                out.append(f"{flag}={MASK}")
+            else:
+                out.append(arg)
+                hide_next = True
+            continue
+        out.append(redact(arg, secrets))
+    return out

