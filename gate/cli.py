@@ -145,13 +145,16 @@ def _collect(
     return runs
 
 
-def _write(path: Path, text: str, what: str, *, append: bool = False) -> None:
+def _write(path: Path, content: str | bytes, what: str, *, append: bool = False) -> None:
+    data = content.encode() if isinstance(content, str) else content
     try:
         if str(path) == "-":
-            sys.stdout.write(text)
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
             return
-        with path.open("a" if append else "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with path.open("ab" if append else "wb") as fh:
+            fh.write(data)
     except OSError as e:
         raise OutputError(f"cannot write the {what} to {path}: {e.strerror}") from None
 
@@ -301,6 +304,11 @@ def check(
     ] = False,
 ) -> None:
     """Judge an image and its reports against the policy; print and write the verdict."""
+    import gc
+
+    # A short-lived command that builds tens of thousands of acyclic frozen models (a large
+    # image's findings): the cyclic collector would only walk them again and again.
+    gc.disable()
     from gate.engine import evaluate
     from gate.report.console import render_console
 

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from gate import __version__
+from gate._fastmodel import Maker
 from gate.merge import merge_findings
 from gate.models import (
     DecidedFinding,
@@ -26,6 +27,7 @@ from gate.models import (
     InputStatus,
     PolicyRef,
     Result,
+    Severity,
     SourceRun,
     Subject,
     Verdict,
@@ -87,12 +89,45 @@ def _subject(runs: Sequence[SourceRun]) -> Subject | None:
     return subjects[0] if subjects else None
 
 
-_ORDER = [Decision.FAIL, Decision.WARN, Decision.EXCEPTED, Decision.PASS, Decision.IGNORED]
+_ORDER = {
+    d: i
+    for i, d in enumerate(
+        [Decision.FAIL, Decision.WARN, Decision.EXCEPTED, Decision.PASS, Decision.IGNORED]
+    )
+}
+_RANK = {s: s.rank for s in Severity}
 
 
 def _sort_key(d: DecidedFinding) -> tuple[int, int, str, str]:
-    pkg = d.finding.package.name if d.finding.package else ""
-    return (_ORDER.index(d.decision), -d.finding.severity.rank, d.finding.id, pkg)
+    f = d.finding
+    pkg = f.package.name if f.package else ""
+    return (_ORDER[d.decision], -_RANK[f.severity], f.id, pkg)
+
+
+def _counts(decided: Sequence[DecidedFinding]) -> dict[str, dict[str, int]]:
+    by_decision: Counter[str] = Counter()
+    by_severity: Counter[str] = Counter()
+    by_kind: Counter[str] = Counter()
+    by_source: Counter[str] = Counter()
+    for d in decided:
+        f = d.finding
+        by_decision[d.decision] += 1
+        by_severity[f.severity] += 1
+        by_kind[f.kind] += 1
+        if len(f.sources) == 1:
+            by_source[f.sources[0].kind] += 1
+        else:
+            by_source.update({s.kind for s in f.sources})
+    # StrEnum keys are str subclasses; plain str keys keep the verdict JSON-clean
+    return {
+        name: {str(k): v for k, v in counter.items()}
+        for name, counter in (
+            ("by_decision", by_decision),
+            ("by_severity", by_severity),
+            ("by_kind", by_kind),
+            ("by_source", by_source),
+        )
+    }
 
 
 def _exception_label(index: int, top_level: int) -> str:
@@ -165,15 +200,18 @@ def evaluate(
     ledger = ExceptionLedger(
         exceptions, now.date(), expiring_days=policy.exception_rules.expiring_days
     )
+    make = Maker(DecidedFinding)  # values below are already typed: skip re-validation
     decided: list[DecidedFinding] = []
+    top_level = len(policy.exceptions)
     for f in findings:
         owner = by_kind.get(f.kind)
         if owner is None:
-            d = RuleDecision(Decision.IGNORED, f.kind.value, f"no rule judges {f.kind.value}")
+            d = RuleDecision(Decision.IGNORED, str(f.kind), f"no rule judges {f.kind}")
         else:
             d = owner.decide(f, policy)
-        d = _apply_exceptions(f, d, ledger, len(policy.exceptions))
-        decided.append(DecidedFinding(finding=f, decision=d.decision, rule=d.rule, reason=d.reason))
+        if exceptions:
+            d = _apply_exceptions(f, d, ledger, top_level)
+        decided.append(make(finding=f, decision=d.decision, rule=d.rule, reason=d.reason))
     decided.sort(key=_sort_key)
 
     report = ledger.report()
@@ -195,14 +233,7 @@ def evaluate(
             if t.version:
                 tool_versions.setdefault(t.name, t.version)
 
-    counts = {
-        "by_decision": dict(Counter(d.decision.value for d in decided)),
-        "by_severity": dict(Counter(d.finding.severity.value for d in decided)),
-        "by_kind": dict(Counter(d.finding.kind.value for d in decided)),
-        "by_source": dict(
-            Counter(s.value for d in decided for s in {src.kind for src in d.finding.sources})
-        ),
-    }
+    counts = _counts(decided)
     return Verdict(
         result=result,
         policy=policy_ref or _policy_ref(policy),

@@ -57,9 +57,12 @@ class Threshold(enum.StrEnum):
 
     def reached_by(self, severity: Severity) -> bool:
         """True when a ranked severity is at or above this threshold (UNKNOWN never is)."""
-        if self is Threshold.NONE or severity is Severity.UNKNOWN:
-            return False
-        return severity.rank >= Severity(self.value).rank
+        return _SEVERITY_RANK[severity] >= _THRESHOLD_RANK[self]
+
+
+# NONE is never reached; UNKNOWN never reaches anything (the policy's unknown_severity decides).
+_THRESHOLD_RANK = {t: 99 if t is Threshold.NONE else Severity(t.value).rank for t in Threshold}
+_SEVERITY_RANK = {s: s.rank if s is not Severity.UNKNOWN else -1 for s in Severity}
 
 
 class Action(enum.StrEnum):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from gate.models import Decision, Finding, FindingKind, FixState, InputKind, Severity
-from gate.policy.model import Action, Policy, Thresholds, Vulnerabilities
+from gate.policy.model import Action, Policy, Threshold, Thresholds, Vulnerabilities
 from gate.rules.interface import Rule, RuleDecision
 
+_STRICTNESS = {Decision.FAIL: 0, Decision.WARN: 1, Decision.PASS: 2, Decision.IGNORED: 3}
 _ACTION_DECISION = {
     Action.FAIL: Decision.FAIL,
     Action.WARN: Decision.WARN,
@@ -38,27 +39,26 @@ def judge_thresholds(
         return RuleDecision(
             decision,
             f"{section}.unknown_severity",
-            f"severity UNKNOWN → unknown_severity: {t.unknown_severity.value}{suffix}",
+            f"severity UNKNOWN → unknown_severity: {t.unknown_severity}{suffix}",
         )
     if t.fail_on.reached_by(sev):
         return RuleDecision(
-            Decision.FAIL, f"{section}.fail_on", f"{sev.value} ≥ fail_on {t.fail_on.value}{suffix}"
+            Decision.FAIL, f"{section}.fail_on", f"{sev} ≥ fail_on {t.fail_on}{suffix}"
         )
     if t.warn_on.reached_by(sev):
         return RuleDecision(
-            Decision.WARN, f"{section}.warn_on", f"{sev.value} ≥ warn_on {t.warn_on.value}{suffix}"
+            Decision.WARN, f"{section}.warn_on", f"{sev} ≥ warn_on {t.warn_on}{suffix}"
         )
-    below = t.warn_on if t.warn_on.value != "NONE" else t.fail_on
-    return RuleDecision(
-        Decision.PASS, f"{section}.fail_on", f"{sev.value} is below {below.value}{suffix}"
-    )
+    below = t.warn_on if t.warn_on is not Threshold.NONE else t.fail_on
+    return RuleDecision(Decision.PASS, f"{section}.fail_on", f"{sev} is below {below}{suffix}")
 
 
 def _effective(v: Vulnerabilities, source: InputKind | None) -> tuple[Thresholds, bool, str]:
     """The thresholds for one source after `vulnerabilities.sources` overrides."""
-    if source is None or source.value not in v.sources:
+    # StrEnum members hash and compare as their value, so they look up the str-keyed dict
+    if source is None or source not in v.sources:
         return v, v.ignore_unfixed, "vulnerabilities"
-    o = v.sources[source.value]
+    o = v.sources[source]  # type: ignore[index]
     merged = Thresholds(
         fail_on=o.fail_on if o.fail_on is not None else v.fail_on,
         warn_on=o.warn_on if o.warn_on is not None else v.warn_on,
@@ -67,7 +67,7 @@ def _effective(v: Vulnerabilities, source: InputKind | None) -> tuple[Thresholds
         else v.unknown_severity,
     )
     unfixed = o.ignore_unfixed if o.ignore_unfixed is not None else v.ignore_unfixed
-    return merged, unfixed, f"vulnerabilities.sources.{source.value}"
+    return merged, unfixed, f"vulnerabilities.sources.{source}"
 
 
 class VulnerabilityRule(Rule):
@@ -85,12 +85,13 @@ class VulnerabilityRule(Rule):
                 "not_affected",
                 "a vendor or VEX statement says the product is not affected",
             )
+        if len(finding.sources) == 1:
+            return self._judge(v, finding, finding.sources[0].kind)
         # A finding merged from several scanners is judged by the strictest source's rules.
         kinds = sorted({s.kind for s in finding.sources})
         sources: list[InputKind | None] = [*kinds] if kinds else [None]
         judged = [self._judge(v, finding, src) for src in sources]
-        order = [Decision.FAIL, Decision.WARN, Decision.PASS, Decision.IGNORED]
-        return min(judged, key=lambda d: order.index(d.decision))
+        return min(judged, key=lambda d: _STRICTNESS[d.decision])
 
     def _judge(
         self, v: Vulnerabilities, finding: Finding, source: InputKind | None
@@ -101,8 +102,7 @@ class VulnerabilityRule(Rule):
             return RuleDecision(
                 Decision.IGNORED,
                 f"{section}.ignore_unfixed",
-                f"{finding.severity.value}, {fix} "
-                f"(fix state {finding.fix_state.value}) → ignore_unfixed",
+                f"{finding.severity}, {fix} (fix state {finding.fix_state}) → ignore_unfixed",
             )
         return judge_thresholds(section, thresholds, finding, detail=fix)
 
