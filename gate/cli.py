@@ -120,7 +120,7 @@ def _collect(
                 trivy_bin=trivy_bin,
                 timeout=scan_timeout,
                 verify_digest=verify_digest,
-                progress=sys.stderr.isatty() and os.environ.get("CI") != "true",
+                progress=True,  # gate.progress picks a spinner or plain lines itself
             )
         )
     for kind, paths in (
@@ -274,7 +274,8 @@ def check(
         str | None,
         typer.Option(
             metavar="PATH",
-            help="Repository path image findings point at in SARIF (default: Dockerfile).",
+            help="Repository file that findings without one (image, npm, pip, branch) point at "
+            "in SARIF (default: ./Dockerfile for images, the lockfile for npm and pip).",
         ),
     ] = None,
     sarif_category: Annotated[

@@ -202,6 +202,11 @@ class CodeScanning(Thresholds):
         default_factory=list,
         description="Tool names that must be among the SARIF runs, e.g. CodeQL.",
     )
+    honor_suppressions: bool = Field(
+        default=True,
+        description="Accepted SARIF suppressions (`// eslint-disable`, `# nosec`, external) "
+        "except their results; false: only the policy's exceptions do.",
+    )
     exceptions: list[PolicyException] = Field(default_factory=list)
 
 

@@ -1,0 +1,193 @@
+"""SARIF results: what gate says about one finding, where, and under which fingerprint.
+
+Used by `gate.report.sarif`; the rules the results point at are `gate.report.sarif_rules`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from typing import Any
+from urllib.parse import quote
+
+from gate.models import DecidedFinding, Decision, Finding, SourceRun, Subject
+
+_LEVEL_BY_DECISION = {Decision.FAIL: "error", Decision.WARN: "warning"}
+_RELATED_LINK = re.compile(r"\[([^\]\n]*)\]\(\d+\)")
+_SAFE_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_DRIVE_PATH = re.compile(r"^[A-Za-z]:/")
+
+
+def is_image_input(run: SourceRun) -> bool:
+    """Whether an input is about a container image (its paths are not repository files)."""
+    s = run.subject
+    return bool(s and (s.digest or s.image_id or s.repo_digests or s.repo_tags))
+
+
+def image_text(s: Subject | None) -> str | None:
+    if s is None or not s.name:
+        return None
+    return f"{s.name}@{s.digest}" if s.digest and s.digest not in s.name else s.name
+
+
+_DECISION_PREFIX = {
+    Decision.FAIL: "fails the policy: ",
+    Decision.WARN: "warns: ",
+    Decision.PASS: "passes the policy: ",
+    Decision.IGNORED: "ignored by the policy: ",
+    Decision.EXCEPTED: "",
+}
+
+
+def decision_text(d: DecidedFinding) -> str:
+    """`fails the policy: HIGH ≥ fail_on HIGH, …`; an excepted finding's reason says it all."""
+    return _DECISION_PREFIX[d.decision] + d.reason
+
+
+@functools.lru_cache(maxsize=4096)
+def uri_for(path: str) -> str:
+    """A repository path as a SARIF `uri`: percent-encoded; absolute paths as `file://`."""
+    if _SAFE_URI.match(path):
+        return path
+    if path.startswith("/"):
+        return "file://" + quote(path, safe="/")
+    if _DRIVE_PATH.match(path):
+        return "file:///" + path[:2] + quote(path[2:], safe="/")
+    return quote(path, safe="/")
+
+
+def physical_location(path: str, f: Finding | None) -> dict[str, Any]:
+    """One location; the finding's region when it has a sane one, else line 1."""
+    loc = f.location if f is not None else None
+    region: dict[str, int] = {"startLine": 1}
+    if loc is not None and loc.start_line and loc.start_line >= 1:
+        region = {"startLine": loc.start_line}
+        if loc.start_column and loc.start_column >= 1:
+            region["startColumn"] = loc.start_column
+        if loc.end_line and loc.end_line >= loc.start_line:
+            region["endLine"] = loc.end_line
+        end_line = region.get("endLine", loc.start_line)
+        if loc.end_column and loc.end_column >= 1:
+            same = end_line == loc.start_line
+            if not same or loc.end_column >= region.get("startColumn", 1):
+                region["endColumn"] = loc.end_column
+    return {"physicalLocation": {"artifactLocation": {"uri": uri_for(path)}, "region": region}}
+
+
+def gate_fingerprints(rule_id: str, f: Finding, subject_key: str) -> dict[str, str]:
+    """Stable across builds: rule + package name (no version) + ecosystem + image repository."""
+    pkg = f.package
+    what = pkg.name if pkg else (f.location.path if f.location and f.location.path else "")
+    eco = (pkg.ecosystem or "") if pkg else ""
+    digest = hashlib.sha256("\x1f".join((rule_id, what, eco, subject_key)).encode()).hexdigest()
+    return {"gate/v1": digest, "primaryLocationLineHash": f"{digest[:16]}:1"}
+
+
+def result_level(d: DecidedFinding) -> str:
+    return _LEVEL_BY_DECISION.get(d.decision, "note")
+
+
+def code_message(d: DecidedFinding) -> str:
+    """gate's decision, then the tool's own message (related-location links unlinked)."""
+    original = d.finding.details.get("message")
+    text = f"gate {decision_text(d)}."
+    if isinstance(original, str) and original.strip():
+        text += "\n" + _RELATED_LINK.sub(r"\1", original.strip())
+    return text
+
+
+def gate_message(d: DecidedFinding, image: str | None) -> str:
+    f = d.finding
+    pkg = f.package
+    if pkg is not None:
+        what = f"{pkg.name}@{pkg.version}" if pkg.version else pkg.name
+        if pkg.ecosystem:
+            what = f"{what} ({pkg.ecosystem})"
+    elif f.location is not None and f.location.path:
+        line = f.location.start_line
+        what = f"{f.location.path}:{line}" if line else f.location.path
+    else:
+        what = f.title or ""
+    head = f"{f.id} in {what}" if what else f.id
+    tail = f" Image: {image}." if image else ""
+    return f"{head} {_DECISION_PREFIX[d.decision]}{d.reason}.{tail}"
+
+
+def suppressions(d: DecidedFinding) -> list[dict[str, str]]:
+    """SARIF suppressions for an excepted result (accepted; the reason as justification)."""
+    if d.decision is not Decision.EXCEPTED:
+        return []
+    kind = "external"
+    if d.rule == "sarif.suppressions" and d.finding.suppressions:
+        original = d.finding.suppressions[0].kind
+        kind = original if original in {"inSource", "external"} else "external"
+    return [{"kind": kind, "status": "accepted", "justification": d.reason}]
+
+
+class ResultBuilder:
+    """Builds a run's results; shares the identical parts (location, properties) between them."""
+
+    def __init__(
+        self, *, code: bool, image: Subject | None, subject_key: str, fallback: str
+    ) -> None:
+        self.code = code
+        """Results of an original code-scanning tool (else gate's own)."""
+        self.has_image = image is not None
+        self.image = image_text(image)
+        self.subject_key = subject_key
+        """The image repository or input path that gate's fingerprints include."""
+        self.fallback = [physical_location(fallback, None)]
+        """The location of findings without a repository file (shared: it is only serialized)."""
+        self.props: dict[tuple[Decision, str], dict[str, str]] = {}
+
+    def __call__(self, d: DecidedFinding, index: int) -> dict[str, Any]:
+        if not self.code:
+            return self.gate(d, index)
+        f = d.finding
+        loc = f.location
+        path = loc.path if loc is not None else None
+        res: dict[str, Any] = {"ruleId": f.id, "ruleIndex": index}
+        if f.status and f.status != "fail":
+            res["kind"] = f.status
+            res["level"] = "none"
+        else:
+            res["level"] = result_level(d)
+        res["message"] = {"text": code_message(d)}
+        res["locations"] = [physical_location(path, f)] if path else self.fallback
+        fingerprints = dict(loc.fingerprints) if loc is not None else {}
+        if not path:  # gate's stand-in location: gate's own fingerprints
+            fingerprints.update(gate_fingerprints(f.id, f, self.subject_key))
+        if fingerprints:
+            res["partialFingerprints"] = fingerprints
+        if d.decision is Decision.EXCEPTED:
+            res["suppressions"] = suppressions(d)
+        res["properties"] = self._props(d)
+        return res
+
+    def _props(self, d: DecidedFinding) -> dict[str, str]:
+        key = (d.decision, d.rule)
+        props = self.props.get(key)
+        if props is None:
+            props = self.props[key] = {"gate/decision": str(d.decision), "gate/rule": d.rule}
+        return props
+
+    def gate(self, d: DecidedFinding, index: int) -> dict[str, Any]:
+        """A result of gate's own runs (the hot path: tens of thousands per image)."""
+        f = d.finding
+        loc = f.location
+        path = loc.path if loc is not None else None
+        if path and (self.has_image or path.startswith("/")):
+            path = None  # a path inside an image, or outside the repository
+        res: dict[str, Any] = {
+            "ruleId": f.id,
+            "ruleIndex": index,
+            "level": result_level(d),
+            "message": {"text": gate_message(d, self.image)},
+            "locations": [physical_location(path, f)] if path else self.fallback,
+            "partialFingerprints": gate_fingerprints(f.id, f, self.subject_key),
+        }
+        if d.decision is Decision.EXCEPTED:
+            res["suppressions"] = suppressions(d)
+        res["properties"] = self._props(d)
+        return res

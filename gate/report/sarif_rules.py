@@ -1,0 +1,340 @@
+"""The rules of gate's SARIF: descriptions, help with the fix, tags and security-severity.
+
+Used by `gate.report.sarif`. Two families:
+- gate's own rules (vulnerabilities, secrets, misconfigurations, branch protection),
+  keyed by the finding id (CVE/GHSA/…), with Trivy-style security-severity;
+- code-scanning rules re-emitted under their original tool and rule id, so alerts
+  uploaded before keep their identity.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+from gate.models import DecidedFinding, Finding, FindingKind, Severity
+from gate.report.sarif_limits import (
+    MAX_DESCRIPTION,
+    MAX_RULE_NAME,
+    MAX_TAGS_PER_RULE,
+    truncate,
+)
+
+TRIVY_SCORE = {
+    Severity.CRITICAL: 9.5,
+    Severity.HIGH: 8.0,
+    Severity.MEDIUM: 5.5,
+    Severity.LOW: 2.0,
+}
+"""Trivy's `severityToScore`: clear of GitHub's ambiguous 9.0 boundary."""
+
+_LEVEL_BY_SEVERITY = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.UNKNOWN: "warning",
+}
+KIND_TAG = {
+    FindingKind.VULNERABILITY: "vulnerability",
+    FindingKind.SECRET: "secret",
+    FindingKind.MISCONFIGURATION: "misconfiguration",
+    FindingKind.CODE: "code",
+    FindingKind.BRANCH_PROTECTION: "branch-protection",
+}
+_FIX = {
+    FindingKind.SECRET: "Remove the secret from the image or repository and rotate it.",
+    FindingKind.MISCONFIGURATION: "Change the configuration as the check describes.",
+    FindingKind.BRANCH_PROTECTION: "Change the branch protection or ruleset settings.",
+}
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        x = float(value)
+    except ValueError:
+        return None
+    return x if 0.0 < x <= 10.0 else None
+
+
+def cvss(f: Finding) -> float | None:
+    """The highest CVSS score an ingestor recorded (`details.cvss_score` or `details.cvss`)."""
+    details = f.details
+    if not details or ("cvss_score" not in details and "cvss" not in details):
+        return None
+    scores: list[float] = []
+    for key in ("cvss_score", "cvss"):
+        value = details.get(key)
+        if isinstance(value, dict):
+            for v in value.values():
+                if isinstance(v, dict):
+                    for k in ("V40Score", "V3Score", "score", "V2Score"):
+                        if (x := _number(v.get(k))) is not None:
+                            scores.append(x)
+                            break
+                elif (x := _number(v)) is not None:
+                    scores.append(x)
+        elif (x := _number(value)) is not None:
+            scores.append(x)
+    return max(scores) if scores else None
+
+
+def score(f: Finding) -> float | None:
+    """The security-severity of one finding: its CVSS when it agrees with the severity."""
+    c = cvss(f)
+    if f.severity is Severity.UNKNOWN:
+        return c
+    if c is not None and Severity.from_score(c) is f.severity:
+        return c
+    if f.kind is FindingKind.CODE:
+        original = _number(f.details.get("security_severity"))
+        if original is not None and Severity.from_score(original) is f.severity:
+            return original
+    return TRIVY_SCORE[f.severity]
+
+
+def max_score(occ: Sequence[DecidedFinding]) -> str | None:
+    if len(occ) == 1:
+        one = score(occ[0].finding)
+        return None if one is None else f"{one:.1f}"
+    scores = [s for d in occ if (s := score(d.finding)) is not None]
+    return f"{max(scores):.1f}" if scores else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _tag_list(
+    first: tuple[str, ...], kind: FindingKind, ecos: tuple[str, ...]
+) -> tuple[list[str], bool]:
+    tags = list(dict.fromkeys(["security", *first, KIND_TAG[kind], *ecos]))
+    return tags[:MAX_TAGS_PER_RULE], len(tags) > MAX_TAGS_PER_RULE
+
+
+def _tags(first: Sequence[str], occ: Sequence[DecidedFinding]) -> tuple[list[str], bool]:
+    """Tags: the tool's own, `security`, the finding kind, the ecosystems (at most 20).
+
+    The list is shared between rules with the same tags (it is only serialized)."""
+    if len(occ) == 1:
+        p = occ[0].finding.package
+        ecos: tuple[str, ...] = (p.ecosystem,) if p is not None and p.ecosystem else ()
+    else:
+        ecos = tuple(sorted({p.ecosystem for d in occ if (p := d.finding.package) and p.ecosystem}))
+    return _tag_list(tuple(first), occ[0].finding.kind, ecos)
+
+
+_RANK = {s: s.rank for s in Severity}
+
+
+def _severity(occ: Sequence[DecidedFinding]) -> Severity:
+    if len(occ) == 1:
+        return occ[0].finding.severity
+    return max((d.finding.severity for d in occ), key=_RANK.__getitem__)
+
+
+def _cell(text: str) -> str:
+    if "|" in text or "\n" in text:
+        return text.replace("|", "\\|").replace("\n", " ")
+    return text
+
+
+_VULN_HEADER = (
+    "| Package | Installed | Fixed in | Fix state | Decision |\n| --- | --- | --- | --- | --- |"
+)
+_OTHER_HEADER = "| Where | Decision |\n| --- | --- |"
+_MAX_HELP_ROWS = 20
+
+
+def _fix_text(occ: Sequence[DecidedFinding]) -> str:
+    first = occ[0].finding
+    if first.kind is not FindingKind.VULNERABILITY:
+        resolution = first.details.get("resolution")
+        if isinstance(resolution, str) and resolution:
+            return resolution
+        return _FIX.get(first.kind, "See the rule's reference.")
+    upgrades: dict[str, tuple[str, ...]] = {}
+    for d in occ:
+        f = d.finding
+        if f.package is not None and f.fixed_versions:
+            upgrades.setdefault(f.package.name, f.fixed_versions)
+    if not upgrades:
+        return f"No fixed version is known ({first.fix_state})."
+    steps = "; ".join(f"{name} to {', '.join(vs)}" for name, vs in list(upgrades.items())[:10])
+    more = f" (and {len(upgrades) - 10} more packages)" if len(upgrades) > 10 else ""
+    return f"Upgrade {steps}{more}."
+
+
+def _gate_help(
+    rule_id: str, occ: Sequence[DecidedFinding], sev: Severity, title: str
+) -> tuple[str, str]:
+    """help.text (short) and help.markdown (a table of occurrences, the fix, the links)."""
+    first = occ[0].finding
+    vulnerability = first.kind is FindingKind.VULNERABILITY
+    rows = []
+    for d in occ[:_MAX_HELP_ROWS]:
+        f = d.finding
+        pkg = f.package
+        if vulnerability and pkg is not None:
+            eco = f" ({pkg.ecosystem})" if pkg.ecosystem else ""
+            rows.append(
+                f"| {_cell(pkg.name)}{eco} | {_cell(pkg.version or '-')} | "
+                f"{_cell(', '.join(f.fixed_versions) or '-')} | {f.fix_state} | {d.decision} |"
+            )
+        else:
+            where = pkg.name if pkg else (f.location.path if f.location else None)
+            rows.append(f"| {_cell(where or '-')} | {d.decision} |")
+    if len(occ) > _MAX_HELP_ROWS:
+        rows.append(f"\n… and {len(occ) - _MAX_HELP_ROWS} more occurrences.")
+    fix = _fix_text(occ)
+    tail = ""
+    aliases = sorted({a for d in occ for a in d.finding.aliases})
+    if aliases:
+        tail += f"\n\nAliases: {', '.join(aliases[:20])}"
+    if first.url:
+        tail += f"\n\nMore: {first.url}"
+    header = _VULN_HEADER if vulnerability else _OTHER_HEADER
+    body = "\n".join(rows)
+    markdown = (
+        f"**{rule_id}** · {sev}\n\n{_cell(title)}\n\n{header}\n{body}\n\n**Fix:** {fix}{tail}"
+    )
+    text = f"{rule_id} ({sev}): {title}\nFix: {fix}{tail}"
+    return text, markdown
+
+
+def _single_vulnerability_rule(d: DecidedFinding) -> tuple[dict[str, Any], set[str]] | None:
+    """`gate_rule` for the common case (one occurrence of a vulnerability), without the
+    generality: at 25,000 rules the general path's calls are most of the SARIF's cost."""
+    f = d.finding
+    pkg = f.package
+    title = f.title or f.id
+    description = f.details.get("description") or title
+    if pkg is None or f.aliases or not isinstance(description, str):
+        return None
+    if len(title) > MAX_DESCRIPTION or len(description) > MAX_DESCRIPTION:
+        return None
+    sev = f.severity
+    fixed = ", ".join(f.fixed_versions)
+    eco = pkg.ecosystem
+    name = _cell(pkg.name)
+    fix = (
+        f"Upgrade {pkg.name} to {fixed}."
+        if fixed
+        else f"No fixed version is known ({f.fix_state})."
+    )
+    more = f"\n\nMore: {f.url}" if f.url else ""
+    row = (
+        f"| {name}{f' ({eco})' if eco else ''} | {_cell(pkg.version or '-')} | "
+        f"{_cell(fixed or '-')} | {f.fix_state} | {d.decision} |"
+    )
+    tags, _ = _tag_list((), f.kind, (eco,) if eco else ())
+    props: dict[str, Any] = {"tags": tags, "precision": "very-high"}
+    s = score(f)
+    if s is not None:
+        props["security-severity"] = f"{s:.1f}"
+    rule: dict[str, Any] = {
+        "id": f.id,
+        "name": "vulnerability",
+        "shortDescription": {"text": title},
+        "fullDescription": {"text": description},
+        "defaultConfiguration": {"level": _LEVEL_BY_SEVERITY[sev]},
+        "help": {
+            "text": f"{f.id} ({sev}): {title}\nFix: {fix}{more}",
+            "markdown": (
+                f"**{f.id}** · {sev}\n\n{_cell(title)}\n\n{_VULN_HEADER}\n{row}\n\n"
+                f"**Fix:** {fix}{more}"
+            ),
+        },
+        "properties": props,
+    }
+    if f.url:
+        rule["helpUri"] = f.url
+    return rule, set()
+
+
+def gate_rule(rule_id: str, occ: Sequence[DecidedFinding]) -> tuple[dict[str, Any], set[str]]:
+    """A rule of gate's own tool component; `occ` in priority order. Returns (rule, cuts)."""
+    if len(occ) == 1 and occ[0].finding.kind is FindingKind.VULNERABILITY:
+        fast = _single_vulnerability_rule(occ[0])
+        if fast is not None:
+            return fast
+    first = occ[0].finding
+    title = first.title
+    description = first.details.get("description")
+    url = first.url
+    if len(occ) > 1:
+        title = title or next((d.finding.title for d in occ if d.finding.title), None)
+        url = url or next((d.finding.url for d in occ if d.finding.url), None)
+        if not description:
+            description = next((d.finding.details.get("description") for d in occ), None)
+    title = title or rule_id
+    if not isinstance(description, str) or not description:
+        description = title
+    sev = _severity(occ)
+    text, markdown = _gate_help(rule_id, occ, sev, title)
+    tags, tag_cut = _tags((), occ)
+    props: dict[str, Any] = {"tags": tags, "precision": "very-high"}
+    s = max_score(occ)
+    if s is not None:
+        props["security-severity"] = s
+    cuts: set[str] = {"tags"} if tag_cut else set()
+    if len(title) > MAX_DESCRIPTION or len(description) > MAX_DESCRIPTION:
+        cuts.add("descriptions")
+        title, description = (
+            truncate(title, MAX_DESCRIPTION),
+            truncate(description, MAX_DESCRIPTION),
+        )
+    rule: dict[str, Any] = {
+        "id": rule_id,
+        "name": KIND_TAG[first.kind],
+        "shortDescription": {"text": title},
+        "fullDescription": {"text": description},
+        "defaultConfiguration": {"level": _LEVEL_BY_SEVERITY[sev]},
+        "help": {"text": text, "markdown": markdown},
+        "properties": props,
+    }
+    if url:
+        rule["helpUri"] = url
+    return rule, cuts
+
+
+def code_rule(
+    rule_id: str, occ: Sequence[DecidedFinding], facts: dict[str, Any]
+) -> tuple[dict[str, Any], set[str]]:
+    """A code-scanning rule under its original id, from what the SARIF ingestor kept."""
+    first = occ[0].finding
+    sev = _severity(occ)
+    short = facts.get("short") or first.title or rule_id
+    full = facts.get("full") or short
+    text = facts.get("help_text") or full
+    markdown = facts.get("help_markdown") or text
+    original_tags = [t for t in facts.get("tags") or [] if isinstance(t, str)]
+    tags, tag_cut = _tags(original_tags, occ)
+    props: dict[str, Any] = {"tags": tags}
+    s = max_score(occ)
+    if s is not None:
+        props["security-severity"] = s
+    if facts.get("precision") in {"very-high", "high", "medium", "low"}:
+        props["precision"] = facts["precision"]
+    level = facts.get("level")
+    if level not in {"note", "warning", "error"}:
+        level = _LEVEL_BY_SEVERITY[sev]
+    rule: dict[str, Any] = {"id": rule_id}
+    name = facts.get("name")
+    if isinstance(name, str) and name:
+        rule["name"] = truncate(name, MAX_RULE_NAME)
+    rule |= {
+        "shortDescription": {"text": truncate(short, MAX_DESCRIPTION)},
+        "fullDescription": {"text": truncate(full, MAX_DESCRIPTION)},
+        "defaultConfiguration": {"level": level},
+        "help": {"text": text, "markdown": markdown},
+        "properties": props,
+    }
+    if facts.get("help_uri"):
+        rule["helpUri"] = facts["help_uri"]
+    cuts = {"tags"} if tag_cut else set()
+    if len(short) > MAX_DESCRIPTION or len(full) > MAX_DESCRIPTION:
+        cuts.add("descriptions")
+    if isinstance(name, str) and len(name) > MAX_RULE_NAME:
+        cuts.add("names")
+    return rule, cuts
