@@ -1,0 +1,380 @@
+"""The GitHub REST client, and reading a branch's protection from the API.
+
+- The token comes from `GITHUB_TOKEN` or `GH_TOKEN`. It is sent only to the API base
+  URL, never logged, and redacted from every message gate builds.
+- The base URL comes from `GITHUB_API_URL` (default `https://api.github.com`; Actions sets
+  it on GitHub Enterprise Server too).
+- Every request has a timeout (`GATE_GITHUB_TIMEOUT` seconds, default 10).
+- 5xx answers, timeouts and rate limits (429, or 403 with `retry-after`,
+  `x-ratelimit-remaining: 0` or a "rate limit" message) are retried with exponential
+  backoff (`GATE_GITHUB_BACKOFF` seconds, doubling; default 1), up to
+  `GATE_GITHUB_RETRIES` times (default 3). A wait longer than `max_sleep` (60s) is not
+  slept: gate fails at once and says when to retry.
+- List endpoints follow `Link: rel="next"` on the same host.
+
+`fetch_branch_protection(repo, branch)` reads the three endpoints (rules for the branch,
+the branch, classic protection) and returns one `SourceRun` each. A request that fails
+after the retries is a `SourceRun` with status `error` (the verdict is then ERROR),
+never a silent "unprotected".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
+
+from gate import __version__
+from gate.errors import GateError, GitHubError, UsageError
+from gate.models import InputKind, InputStatus, SourceRun
+
+if TYPE_CHECKING:
+    from gate.protection import Endpoint, Reading
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://api.github.com"
+API_VERSION = "2022-11-28"
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_RETRIES = 3
+MAX_PAGES = 50
+_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+_PERMISSIONS = (
+    "read access to the repository (fine-grained: Metadata: read for rulesets, Contents: read "
+    "for the branch, Administration: read for classic protection; or a classic PAT with `repo`)"
+)
+
+
+@dataclass(frozen=True)
+class Response:
+    """One answer, after retries: status, lower-case headers and the raw body."""
+
+    status: int
+    url: str
+    headers: Mapping[str, str]
+    body: bytes
+    base_url: str
+
+    def message(self) -> str:
+        """GitHub's `message` from a JSON error body, else a short excerpt of the body."""
+        try:
+            data = json.loads(self.body)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("message"), str):
+            return str(data["message"])
+        text = self.body[:80].decode("utf-8", "replace").strip()
+        return text or "(empty body)"
+
+    def json(self) -> Any:
+        """The body as JSON; an HTML page or malformed JSON is a `GitHubError`."""
+        text = self.body.decode("utf-8", "replace")
+        ctype = self.headers.get("content-type", "")
+        if "html" in ctype or text.lstrip()[:15].lower().startswith(("<!doctype", "<html")):
+            raise GitHubError(
+                f"GET {self.url} answered {self.status} with an HTML page, not JSON: is "
+                f"GITHUB_API_URL ({self.base_url}) the API endpoint (https://api.github.com, "
+                "or https://HOST/api/v3 on GitHub Enterprise Server)?"
+            )
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as e:
+            raise GitHubError(
+                f"GET {self.url} answered {self.status} with malformed JSON ({e.msg} at line "
+                f"{e.lineno}, column {e.colno}): retry; if it persists, a proxy may be "
+                "rewriting GitHub's answers"
+            ) from None
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, integer: bool) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        kind = "a whole number" if integer else "a number of seconds"
+        raise UsageError(f"{name} must be {kind}, got {raw!r}") from None
+    if value < 0 or (not integer and value == 0):
+        raise UsageError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+class GitHubClient:
+    """A small GitHub REST client over httpx (see the module docstring for its rules)."""
+
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        token_source: str | None = None,
+        base_url: str = DEFAULT_API_URL,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = DEFAULT_RETRIES,
+        backoff: float = 1.0,
+        max_sleep: float = 60.0,
+    ) -> None:
+        import httpx
+
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise UsageError(f"GITHUB_API_URL must be an http(s) URL, got {base_url!r}")
+        self.base_url = base_url.rstrip("/")
+        self._origin = (parts.scheme, parts.netloc)
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.max_sleep = max_sleep
+        self._token = token or None
+        self.token_source = token_source if token else None
+        headers = {
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": API_VERSION,
+            "User-Agent": f"gate/{__version__}",
+        }
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        self._http = httpx.Client(
+            headers=headers, timeout=httpx.Timeout(timeout), follow_redirects=True
+        )
+
+    def __repr__(self) -> str:
+        return f"GitHubClient({self.base_url!r}, token={'<redacted>' if self._token else None})"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> GitHubClient:
+        """A client configured from `GITHUB_TOKEN`/`GH_TOKEN`, `GITHUB_API_URL`, `GATE_GITHUB_*`."""
+        env = os.environ if env is None else env
+        source = next((n for n in ("GITHUB_TOKEN", "GH_TOKEN") if env.get(n, "").strip()), None)
+        settings: dict[str, Any] = {
+            "token": env[source].strip() if source else None,
+            "token_source": source,
+            "base_url": env.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL,
+            "timeout": _number(env, "GATE_GITHUB_TIMEOUT", DEFAULT_TIMEOUT, integer=False),
+            "retries": int(_number(env, "GATE_GITHUB_RETRIES", DEFAULT_RETRIES, integer=True)),
+            "backoff": _number(env, "GATE_GITHUB_BACKOFF", 1.0, integer=False),
+        }
+        settings.update(overrides)
+        return cls(**settings)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> GitHubClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def redact(self, text: str) -> str:
+        """`text` with the token replaced (for any message that quotes foreign text)."""
+        return text.replace(self._token, "<redacted>") if self._token else text
+
+    def url(self, path: str) -> str:
+        return path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
+
+    def auth_hint(self) -> str:
+        if not self._token:
+            return f"no token: set GITHUB_TOKEN (or GH_TOKEN) to {_PERMISSIONS}"
+        return f"check the token in {self.token_source}: it needs {_PERMISSIONS}"
+
+    def _backoff(self, attempt: int) -> float:
+        return float(self.backoff * 2**attempt)
+
+    def _rate_limit_wait(self, r: Response, attempt: int) -> float | None:
+        """Seconds to wait if `r` is a rate limit, else None."""
+        h = r.headers
+        limited = r.status == 429 or (
+            r.status == 403
+            and (
+                "retry-after" in h
+                or h.get("x-ratelimit-remaining") == "0"
+                or "rate limit" in r.message().lower()
+            )
+        )
+        if not limited:
+            return None
+        after = h.get("retry-after", "").strip()
+        if after.isdigit():
+            return float(after)
+        if after:
+            when = email.utils.parsedate_to_datetime(after)
+            return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+        reset = h.get("x-ratelimit-reset", "").strip()
+        if h.get("x-ratelimit-remaining") == "0" and reset.isdigit():
+            return max(0.0, int(reset) - time.time()) + 1.0
+        # GitHub: without a header, wait at least a minute before retrying.
+        return max(60.0, self._backoff(attempt))
+
+    def get(self, path: str, params: Mapping[str, str | int] | None = None) -> Response:
+        """GET with retries; returns the final answer whatever its status (4xx included)."""
+        import httpx
+
+        url = self.url(path)
+        parts = urlsplit(url)
+        if (parts.scheme, parts.netloc) != self._origin:
+            raise GitHubError(f"refusing to send the token to {parts.netloc} (not {self.base_url})")
+        for attempt in range(self.retries + 1):
+            try:
+                raw = self._http.get(url, params=params)
+            except httpx.TimeoutException:
+                problem = f"timed out after {self.timeout:g}s talking to {self.base_url}"
+                wait = self._backoff(attempt)
+            except httpx.TransportError as e:
+                detail = self.redact(str(e)) or type(e).__name__
+                problem = f"cannot reach {self.base_url} (check GITHUB_API_URL, network): {detail}"
+                wait = self._backoff(attempt)
+            except httpx.HTTPError as e:
+                raise GitHubError(f"GET {url}: {self.redact(str(e))}") from None
+            else:
+                r = Response(
+                    status=raw.status_code,
+                    url=str(raw.url),
+                    headers={k.lower(): v for k, v in raw.headers.items()},
+                    body=raw.content,
+                    base_url=self.base_url,
+                )
+                log.debug("GET %s → %s (attempt %d)", r.url, r.status, attempt + 1)
+                limit = self._rate_limit_wait(r, attempt)
+                if limit is not None:
+                    stamp = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=limit)
+                    problem = (
+                        f"rate limited by {self.base_url} ({r.status} {self.redact(r.message())}); "
+                        f"retry after {limit:.0f}s ({stamp:%H:%M:%S} UTC)"
+                    )
+                    if limit > self.max_sleep:
+                        raise GitHubError(
+                            f"GET {url}: {problem}: longer than gate waits ({self.max_sleep:g}s); "
+                            "re-run the job later"
+                        )
+                    wait = limit
+                elif r.status >= 500:
+                    problem = f"{self.base_url} answered {r.status} {self.redact(r.message())}"
+                    wait = self._backoff(attempt)
+                else:
+                    return r
+            log.debug("GET %s: %s (attempt %d)", url, problem, attempt + 1)
+            if attempt < self.retries:
+                time.sleep(min(wait, self.max_sleep))
+        raise GitHubError(
+            f"GET {url}: {problem}; gave up after {self.retries + 1} attempt(s) "
+            "(GATE_GITHUB_RETRIES, GATE_GITHUB_TIMEOUT raise the limits)"
+        )
+
+    def get_list(self, path: str, params: Mapping[str, str | int] | None = None) -> Response:
+        """GET a list endpoint and every `rel="next"` page; the body is the merged array.
+
+        A non-200 first page is returned as is; a failing later page is a `GitHubError`.
+        """
+        first = self.get(path, {"per_page": 100, **(params or {})})
+        if first.status != 200:
+            return first
+        items = first.json()
+        if not isinstance(items, list):
+            raise GitHubError(f"GET {first.url}: expected a JSON array, got {type(items).__name__}")
+        page, pages = first, 1
+        while (m := _NEXT.search(page.headers.get("link", ""))) is not None:
+            if pages >= MAX_PAGES:
+                raise GitHubError(f"GET {first.url}: more than {MAX_PAGES} pages; giving up")
+            page = self.get(m.group(1))
+            pages += 1
+            if page.status != 200:
+                raise GitHubError(
+                    f"GET {page.url}: page {pages} answered {page.status} {page.message()}"
+                )
+            more = page.json()
+            if not isinstance(more, list):
+                raise GitHubError(f"GET {page.url}: expected a JSON array on page {pages}")
+            items += more
+        if pages == 1:
+            return first
+        body = json.dumps(items).encode()
+        return Response(200, first.url, first.headers, body, self.base_url)
+
+
+def _paths(repo: str, branch: str) -> dict[Endpoint, str]:
+    owner, name = (quote(p, safe="") for p in repo.split("/"))
+    b = quote(branch, safe="")
+    return {
+        "rules": f"/repos/{owner}/{name}/rules/branches/{b}",
+        "branch": f"/repos/{owner}/{name}/branches/{b}",
+        "classic": f"/repos/{owner}/{name}/branches/{b}/protection",
+    }
+
+
+def _interpret(
+    client: GitHubClient, endpoint: Endpoint, r: Response, repo: str, branch: str
+) -> Reading:
+    from gate.ingest.branch_protection import forbidden, not_protected, read_response
+
+    if r.status == 200:
+        return read_response(endpoint, 200, r.json(), r.url)
+    message = client.redact(r.message())
+    if r.status == 404 and endpoint == "classic" and message == "Branch not protected":
+        return not_protected(404, message)
+    if r.status == 403:
+        return forbidden(endpoint, message)
+    if r.status == 401:
+        raise GitHubError(f"GET {r.url}: 401 {message}: {client.auth_hint()}")
+    if r.status == 404:
+        raise GitHubError(
+            f"GET {r.url}: 404 {message}: the repository {repo} or branch {branch!r} does not "
+            f"exist, or the token cannot see it ({client.auth_hint()})"
+        )
+    raise GitHubError(f"GET {r.url}: unexpected answer {r.status} {message}")
+
+
+def fetch_branch_protection(
+    repo: str, branch: str, *, client: GitHubClient | None = None
+) -> list[SourceRun]:
+    """Read rules, branch and classic protection of `repo`'s `branch`: one `SourceRun` each."""
+    from gate.ingest.branch_protection import to_run
+
+    if not _REPO.match(repo):
+        raise UsageError(f"--github-repo must be OWNER/REPO, got {repo!r}")
+    if not branch.strip():
+        raise UsageError("--branch must name a branch")
+    own = client is None
+    gh = client or GitHubClient.from_env()
+    runs: list[SourceRun] = []
+    try:
+        for endpoint, path in _paths(repo, branch).items():
+            url = gh.url(path)
+            try:
+                r = gh.get_list(path) if endpoint == "rules" else gh.get(path)
+                reading = _interpret(gh, endpoint, r, repo, branch)
+            except GateError as e:
+                runs.append(
+                    SourceRun(
+                        kind=InputKind.BRANCH_PROTECTION,
+                        path=url,
+                        status=InputStatus.ERROR,
+                        error=gh.redact(e.diagnostics()),
+                        facts={"endpoint": endpoint, "repo": repo, "branch": branch},
+                    )
+                )
+                continue
+            runs.append(
+                to_run(
+                    reading,
+                    url,
+                    r.body,
+                    repo=repo,
+                    branch=branch,
+                    freshness=dt.datetime.now(dt.UTC),
+                    freshness_source="fetched",
+                )
+            )
+    finally:
+        if own:
+            gh.close()
+    return runs
