@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 from gate import __version__
 from gate._fastmodel import Maker
@@ -24,6 +25,7 @@ from gate.models import (
     Decision,
     Finding,
     FindingKind,
+    InputKind,
     InputStatus,
     PolicyRef,
     Result,
@@ -89,45 +91,30 @@ def _subject(runs: Sequence[SourceRun]) -> Subject | None:
     return subjects[0] if subjects else None
 
 
-_ORDER = {
-    d: i
-    for i, d in enumerate(
-        [Decision.FAIL, Decision.WARN, Decision.EXCEPTED, Decision.PASS, Decision.IGNORED]
-    )
-}
-_RANK = {s: s.rank for s in Severity}
-
-
-def _sort_key(d: DecidedFinding) -> tuple[int, int, str, str]:
-    f = d.finding
-    pkg = f.package.name if f.package else ""
-    return (_ORDER[d.decision], -_RANK[f.severity], f.id, pkg)
+_DECISION_ORDER = (Decision.FAIL, Decision.WARN, Decision.EXCEPTED, Decision.PASS, Decision.IGNORED)
+# Hot paths key enum members by id(): an Enum's __hash__ is a Python-level call in 3.11.
+_ORDER = {id(d): i for i, d in enumerate(_DECISION_ORDER)}
+_NEG_RANK = {id(s): -s.rank for s in Severity}
+_VALUE = {id(m): m.value for e in (Decision, Severity, FindingKind, InputKind) for m in e}
 
 
 def _counts(decided: Sequence[DecidedFinding]) -> dict[str, dict[str, int]]:
-    by_decision: Counter[str] = Counter()
-    by_severity: Counter[str] = Counter()
-    by_kind: Counter[str] = Counter()
-    by_source: Counter[str] = Counter()
-    for d in decided:
-        f = d.finding
-        by_decision[d.decision] += 1
-        by_severity[f.severity] += 1
-        by_kind[f.kind] += 1
+    """`by_decision`, `by_severity`, `by_kind`, `by_source`; keys in order of first sight."""
+    findings = [d.finding for d in decided]
+    sources: list[int] = []
+    for f in findings:
         if len(f.sources) == 1:
-            by_source[f.sources[0].kind] += 1
+            sources.append(id(f.sources[0].kind))
         else:
-            by_source.update({s.kind for s in f.sources})
-    # StrEnum keys are str subclasses; plain str keys keep the verdict JSON-clean
-    return {
-        name: {str(k): v for k, v in counter.items()}
-        for name, counter in (
-            ("by_decision", by_decision),
-            ("by_severity", by_severity),
-            ("by_kind", by_kind),
-            ("by_source", by_source),
-        )
-    }
+            sources += {id(s.kind): None for s in f.sources}
+    counted = (
+        ("by_decision", Counter([id(d.decision) for d in decided])),
+        ("by_severity", Counter([id(f.severity) for f in findings])),
+        ("by_kind", Counter([id(f.kind) for f in findings])),
+        ("by_source", Counter(sources)),
+    )
+    # plain str keys keep the verdict JSON-clean
+    return {name: {_VALUE[k]: v for k, v in counter.items()} for name, counter in counted}
 
 
 def _exception_label(index: int, top_level: int) -> str:
@@ -195,34 +182,52 @@ def evaluate(
         raw_findings += rule.derive_findings(usable, policy)
     findings = merge_findings(raw_findings)
 
-    by_kind = {kind: rule for rule in rules for kind in rule.kinds}
+    by_kind = {id(kind): rule for rule in rules for kind in rule.kinds}
     exceptions = policy.all_exceptions()
     ledger = ExceptionLedger(
         exceptions, now.date(), expiring_days=policy.exception_rules.expiring_days
     )
-    make = Maker(DecidedFinding)  # values below are already typed: skip re-validation
-    decided: list[DecidedFinding] = []
+    make = Maker(DecidedFinding).complete()  # values below are already typed: no re-validation
+    keyed: list[tuple[int, int, str, str, int, DecidedFinding]] = []
     top_level = len(policy.exceptions)
-    for f in findings:
-        owner = by_kind.get(f.kind)
+    for i, f in enumerate(findings):
+        owner = by_kind.get(id(f.kind))
         if owner is None:
             d = RuleDecision(Decision.IGNORED, str(f.kind), f"no rule judges {f.kind}")
         else:
             d = owner.decide(f, policy)
         if exceptions:
             d = _apply_exceptions(f, d, ledger, top_level)
-        decided.append(make(finding=f, decision=d.decision, rule=d.rule, reason=d.reason))
-    decided.sort(key=_sort_key)
+        decision, rule, reason = d
+        pkg = f.package
+        keyed.append(
+            (
+                _ORDER[id(decision)],
+                _NEG_RANK[id(f.severity)],
+                f.id,
+                pkg.name if pkg is not None else "",
+                i,  # equal keys keep their order (a stable sort), and never compare findings
+                make({"finding": f, "decision": decision, "rule": rule, "reason": reason}),
+            )
+        )
+    keyed.sort()
+    decided = [k[5] for k in keyed]
+    del keyed
 
     report = ledger.report()
-    notes: list[str] = []
+    failures: list[str] = []
     if policy.exception_rules.fail_on_unused and report.unused:
         ids = ", ".join(u.id for u in report.unused)
-        notes.append(f"exceptions matched nothing (exception_rules.fail_on_unused): {ids}")
+        failures.append(f"exceptions matched nothing (exception_rules.fail_on_unused): {ids}")
+    notes = list(failures)
+    facts: dict[str, Any] = {}
+    for rule in rules:
+        notes += rule.notes(runs, policy)
+        facts.update(rule.facts(usable, policy))
 
     if errors:
         result = Result.ERROR
-    elif notes or any(d.decision is Decision.FAIL for d in decided):
+    elif failures or any(d.decision is Decision.FAIL for d in decided):
         result = Result.FAIL
     else:
         result = Result.PASS
@@ -246,4 +251,5 @@ def evaluate(
         counts=counts,
         subject=_subject(runs),
         tool_versions=tool_versions,
+        facts=facts,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from gate.models import Finding, FindingKind, FixState, Package, Severity
 
@@ -115,31 +116,50 @@ def merge_findings(findings: Iterable[Finding]) -> list[Finding]:
     """Merge vulnerability findings about the same package whose id/alias sets overlap.
 
     Other kinds pass through unchanged. Order is stable: a merged finding takes
-    the place of its first member.
+    the place of its first member; a finding joins the first-opened group it overlaps.
     """
+    vulnerability = FindingKind.VULNERABILITY
     out: list[Finding | list[Finding]] = []
-    # (package key) -> list of (ids, group) for open groups of that package
-    groups: dict[tuple[str, str], list[tuple[set[str], list[Finding]]]] = {}
+    # package key -> {id or alias (upper case) -> open groups of that package holding it};
+    # a group is [opening number, ids, members]
+    groups: dict[tuple[str, str], dict[str, list[list[Any]]]] = {}
+    # ingestors share Package objects: key each one once (kept alive for its id)
+    keys: dict[int, tuple[Package, tuple[str, str] | None]] = {}
+    opened = 0
     for f in findings:
-        key = _package_key(f.package) if f.kind is FindingKind.VULNERABILITY else None
-        if key is None:
+        pkg = f.package
+        if pkg is None or f.kind is not vulnerability:
             out.append(f)
             continue
-        ids = _ids(f)
-        bucket = groups.setdefault(key, [])
-        target: tuple[set[str], list[Finding]] | None = None
-        for entry in bucket:
-            entry_ids, members = entry
-            if entry_ids & ids and all(_versions_compatible(m.package, f.package) for m in members):
-                # The same scanner never reports one vulnerability twice for one package
-                # version; if it does (two install paths), keep both sightings merged.
-                target = entry
-                break
+        known = keys.get(id(pkg))
+        if known is None:
+            known = keys[id(pkg)] = (pkg, _package_key(pkg))
+        key = known[1]
+        assert key is not None
+        index = groups.get(key)
+        if index is None:
+            index = groups[key] = {}
+        ids = _ids(f) if f.aliases else {f.id.upper()}
+        target: list[Any] | None = None
+        for i in ids:
+            for entry in index.get(i, ()):
+                if (target is None or entry[0] < target[0]) and all(
+                    # The same scanner never reports one vulnerability twice for one package
+                    # version; if it does (two install paths), keep both sightings merged.
+                    _versions_compatible(m.package, pkg)
+                    for m in entry[2]
+                ):
+                    target = entry
         if target is None:
             group = [f]
-            bucket.append((ids, group))
+            target = [opened, ids, group]
+            opened += 1
             out.append(group)
+            new = ids
         else:
-            target[0].update(ids)
-            target[1].append(f)
+            new = ids - target[1]
+            target[1].update(new)
+            target[2].append(f)
+        for i in new:
+            index.setdefault(i, []).append(target)
     return [_combine(item) if isinstance(item, list) else item for item in out]

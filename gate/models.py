@@ -311,5 +311,7 @@ class Verdict(_Frozen):
     """`by_decision`, `by_severity`, `by_kind` and `by_source` counts."""
     tool_versions: dict[str, str] = Field(default_factory=dict)
     """gate's version and each scanner's, as the inputs report them."""
+    facts: dict[str, Any] = Field(default_factory=dict)
+    """Facts the rules established, e.g. `branch_protection`: the effective protection."""
     subject: Subject | None = None
     """The image the verdict is about, when the inputs agree on one."""

@@ -18,6 +18,9 @@ def _row(d: DecidedFinding) -> tuple[str, ...]:
     f = d.finding
     if f.package:
         pkg = f.package.name + (f"@{f.package.version}" if f.package.version else "")
+    elif f.kind == "branch_protection":
+        found, wanted = f.details.get("found"), f.details.get("wanted")
+        pkg = f"found {found}, wants {wanted}" if f.status == "unmet" else "cannot be read"
     elif f.location and f.location.path:
         pkg = f.location.path + (f":{f.location.start_line}" if f.location.start_line else "")
     else:
@@ -28,7 +31,7 @@ def _row(d: DecidedFinding) -> tuple[str, ...]:
 
 
 def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
-    limits = (8, 8, 28, 40, 30, 16, 34)
+    limits = (8, 8, 40, 40, 30, 16, 34)
     rows = [tuple(_cell(c, w) for c, w in zip(r, limits, strict=True)) for r in rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(_HEADERS))]
     return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
@@ -72,6 +75,9 @@ def render_console(verdict: Verdict, *, limit: int = 40, color: bool = False) ->
     if verdict.subject and (verdict.subject.digest or verdict.subject.name):
         s = verdict.subject
         lines.append(f"subject: {s.name or '?'}" + (f" @ {s.digest}" if s.digest else ""))
+    bp = verdict.facts.get("branch_protection")
+    if isinstance(bp, dict) and bp.get("branch"):
+        lines.append(f"branch protection: `{bp['branch']}` judged (see --json facts)")
     for e in verdict.errors:
         lines.append(f"error: {e}")
     for n in verdict.notes:

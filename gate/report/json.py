@@ -136,6 +136,9 @@ class VerdictDoc(_Doc):
     exceptions: ExceptionsDoc
     counts: dict[str, dict[str, int]]
     tool_versions: dict[str, str]
+    facts: dict[str, Any] = Field(
+        description="What the rules established, e.g. `branch_protection` (effective settings)."
+    )
 
 
 def verdict_json_schema() -> str:
@@ -257,6 +260,7 @@ def verdict_document(verdict: Verdict, *, with_findings: bool = True) -> dict[st
         },
         "counts": verdict.counts,
         "tool_versions": verdict.tool_versions,
+        "facts": verdict.facts,
     }
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -237,6 +238,20 @@ class BranchProtectionRule(Rule):
             return None
         bp = policy.branch_protection
         return effective_protection(readings, bp.branch if bp else None)
+
+    def facts(self, runs: Sequence[SourceRun], policy: Policy) -> dict[str, Any]:
+        eff = self.effective(runs, policy)
+        return {} if eff is None else {"branch_protection": eff.summary()}
+
+    def notes(self, runs: Sequence[SourceRun], policy: Policy) -> list[str]:
+        if policy.branch_protection is None and any(
+            r.kind is InputKind.BRANCH_PROTECTION for r in runs
+        ):
+            return [
+                "branch-protection inputs were given but the policy has no "
+                "`branch_protection` section: nothing about the branch was judged"
+            ]
+        return []
 
     def derive_findings(self, runs: Sequence[SourceRun], policy: Policy) -> list[Finding]:
         bp = policy.branch_protection

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from gate.models import Decision, Finding, FindingKind, SourceRun
 from gate.policy.model import Policy
@@ -38,6 +38,14 @@ class Rule:
 
     def derive_findings(self, runs: Sequence[SourceRun], policy: Policy) -> list[Finding]:
         """Findings made from facts rather than read from a report."""
+        return []
+
+    def facts(self, runs: Sequence[SourceRun], policy: Policy) -> dict[str, Any]:
+        """Facts worth putting in the verdict (e.g. the effective branch protection)."""
+        return {}
+
+    def notes(self, runs: Sequence[SourceRun], policy: Policy) -> list[str]:
+        """Things the user should know that do not change the result."""
         return []
 
     def decide(self, finding: Finding, policy: Policy) -> RuleDecision:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from gate.models import Decision, Finding, FindingKind, FixState, InputKind, Severity
 from gate.policy.model import Action, Policy, Threshold, Thresholds, Vulnerabilities
 from gate.rules.interface import Rule, RuleDecision
@@ -73,12 +75,40 @@ def _effective(v: Vulnerabilities, source: InputKind | None) -> tuple[Thresholds
 class VulnerabilityRule(Rule):
     kinds = frozenset({FindingKind.VULNERABILITY})
 
+    def __init__(self) -> None:
+        # A decision depends only on the policy section and on the finding's severity, fix
+        # state, fixed versions, not_affected and source kinds: a large image repeats those
+        # few combinations thousands of times, so each is decided once per section.
+        self._memo: tuple[Vulnerabilities | None, dict[tuple[Any, ...], RuleDecision]] = (
+            None,
+            {},
+        )
+
     def decide(self, finding: Finding, policy: Policy) -> RuleDecision:
         v = policy.vulnerabilities
         if v is None:
             return RuleDecision(
                 Decision.IGNORED, "vulnerabilities", "the policy has no vulnerabilities section"
             )
+        section, memo = self._memo
+        if section is not v:  # policies are frozen: the same object decides the same way
+            memo = {}
+            self._memo = (v, memo)
+        sources = finding.sources
+        # enum members by id(): an Enum's __hash__ is a Python-level call in 3.11
+        key = (
+            id(finding.severity),
+            id(finding.fix_state),
+            finding.fixed_versions,
+            finding.not_affected,
+            id(sources[0].kind) if len(sources) == 1 else tuple(id(s.kind) for s in sources),
+        )
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = self._decide(v, finding)
+        return found
+
+    def _decide(self, v: Vulnerabilities, finding: Finding) -> RuleDecision:
         if finding.not_affected:
             return RuleDecision(
                 Decision.IGNORED,

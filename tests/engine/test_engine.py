@@ -229,3 +229,16 @@ def test_merge_keeps_the_most_visible_fix_state():
     v = judge(policy(**POLICY_A), run(InputKind.TRIVY, a), run(InputKind.NPM_AUDIT, b))
     assert only(v).finding.fix_state is FixState.UNKNOWN
     assert v.result is Result.FAIL
+
+
+def test_effective_branch_protection_is_a_verdict_fact_and_unjudged_inputs_are_noted(repo_root):
+    from gate.ingest import load_report
+
+    saved = repo_root / "tests/data/github/realworld-2026-personal-repo-protection.json"
+    bp = load_report(InputKind.BRANCH_PROTECTION, saved)
+    judged = evaluate([bp], policy(branch_protection={"required_approving_reviews": 1}), NOW)
+    assert judged.facts["branch_protection"]["branch"] == "main"
+    assert not judged.notes
+    unjudged = evaluate([bp], policy(), NOW)
+    assert any("no `branch_protection` section" in n for n in unjudged.notes)
+    assert unjudged.result is Result.PASS

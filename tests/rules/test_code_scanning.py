@@ -234,7 +234,6 @@ def test_suppressed_and_baseline_corpus_files_through_the_engine() -> None:
     assert v.result is Result.FAIL
 
 
-
 def test_suppressions_can_be_ignored_by_policy():
     f = code(suppressions=(Suppression(kind="inSource", justification="false positive"),))
     honored = RULE.decide(f, policy({"fail_on": "HIGH"}))
