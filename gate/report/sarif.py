@@ -25,16 +25,14 @@ and written into each run (`properties["gate/notes"]`, tool notifications).
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gate import __version__
+from gate._fastmodel import gc_paused
 from gate.models import (
     DecidedFinding,
     FindingKind,
@@ -293,19 +291,6 @@ def _encode(doc: dict[str, Any]) -> bytes:
     return msgspec.json.encode(doc)
 
 
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    """Rendering allocates a dict per result while the verdict's models are alive; the
-    cyclic collector would rescan them all again and again (about a third of the time)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _render(
     verdict: Verdict,
     location: str | None,
@@ -350,7 +335,7 @@ def render_sarif(
     module doc). `category`: replaces the `gate` prefix of every run's category.
     `root`: where to look for a Dockerfile or lockfile (default: the current directory).
     """
-    with _no_gc():
+    with gc_paused():  # a dict per result while the verdict is alive
         doc, _, notes = _render(verdict, location, category, root)
     return doc, notes
 
@@ -366,7 +351,7 @@ def write_sarif(
     """Write the SARIF file (atomically); return the notes for stderr. Raises OSError."""
     import os
 
-    with _no_gc():
+    with gc_paused():  # a dict per result while the verdict is alive
         _, data, notes = _render(verdict, location, category, root)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
