@@ -39,11 +39,12 @@ from pathlib import Path
 from gate.engine import evaluate
 from gate.ingest.trivy import TrivyIngestor
 from gate.policy.load import load_policy
-from gate.report.json import render_json
+from gate.report.json import write_json
 policy, ref = load_policy(Path(sys.argv[2]))
 run = TrivyIngestor().parse_file(Path(sys.argv[1]))
 verdict = evaluate([run], policy, dt.datetime.now(dt.UTC), policy_ref=ref)
-Path(os.devnull).write_text(render_json(verdict))
+with open(os.devnull, "wb") as out:
+    write_json(verdict, out)
 sys.exit({"PASS": 0, "FAIL": 1}.get(verdict.result.value, 3))
 """
 _INGEST_CHILD = """

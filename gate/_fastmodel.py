@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 M = TypeVar("M", bound=BaseModel)
+Builder = Callable[[dict[str, Any]], M]
 _new = object.__new__
 _set = object.__setattr__
 
@@ -68,10 +69,14 @@ class Maker(Generic[M]):
         _set(m, "__pydantic_private__", None)
         return m
 
-    def complete(self) -> Callable[[dict[str, Any]], M]:
-        """A builder from a dict that holds every field, in declaration order (the caller
-        guarantees it; nothing is checked): no keyword packing and no template merge."""
-        cls, fields_set = self.cls, set(self.template)
+    def complete(self, order: tuple[str, ...], given: tuple[str, ...] = ()) -> Builder[M]:
+        """A builder from a dict that holds every field in declaration order, `order` (the
+        caller writes its dicts that way; checked here once, not per call): no keyword
+        packing and no template merge. `given` names the fields the caller sets on purpose
+        (`model_fields_set`, as the keywords of a validated call would); default: all."""
+        if order != tuple(self.template) or not set(given) <= set(order):
+            raise TypeError(f"{self.cls.__name__}: fields are {tuple(self.template)}")
+        cls, fields_set = self.cls, set(given or order)
 
         def build(data: dict[str, Any]) -> M:
             m = _new(cls)

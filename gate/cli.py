@@ -7,10 +7,11 @@ judge, including any unexpected internal error).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, BinaryIO, NoReturn
 
 import typer
 
@@ -18,6 +19,8 @@ from gate import __version__
 from gate.errors import GateError, OutputError, UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from gate.models import SourceRun, Verdict
     from gate.policy.model import Policy
 
@@ -145,16 +148,30 @@ def _collect(
     return runs
 
 
-def _write(path: Path, content: str | bytes, what: str, *, append: bool = False) -> None:
-    data = content.encode() if isinstance(content, str) else content
+def _write(
+    path: Path,
+    content: str | bytes | Callable[[BinaryIO], None],
+    what: str,
+    *,
+    append: bool = False,
+) -> None:
+    """Write `content` (text, bytes, or a function that streams into a binary file)."""
+    if callable(content):
+        write = content
+    else:
+        data = content.encode() if isinstance(content, str) else content
+
+        def write(fh: BinaryIO) -> None:
+            fh.write(data)
+
     try:
         if str(path) == "-":
             sys.stdout.flush()
-            sys.stdout.buffer.write(data)
+            write(sys.stdout.buffer)
             sys.stdout.buffer.flush()
             return
         with path.open("ab" if append else "wb") as fh:
-            fh.write(data)
+            write(fh)
     except OSError as e:
         raise OutputError(f"cannot write the {what} to {path}: {e.strerror}") from None
 
@@ -169,9 +186,9 @@ def _outputs(
     sarif_category: str | None,
 ) -> None:
     if json_path is not None:
-        from gate.report.json import render_json
+        from gate.report.json import write_json
 
-        _write(json_path, render_json(verdict), "JSON verdict")
+        _write(json_path, lambda fh: write_json(verdict, fh), "JSON verdict")
     if sarif_output is not None:
         from gate.report.sarif import write_sarif
 
@@ -195,6 +212,36 @@ def _outputs(
 
         for line in render_annotations(verdict):
             typer.echo(line)
+
+
+def _import_judging() -> None:
+    import gate.engine
+    import gate.ingest.trivy
+    import gate.report.console
+    import gate.report.json  # noqa: F401
+
+
+def _meanwhile(work: Callable[[], list[SourceRun]], other: Callable[[], None]) -> list[SourceRun]:
+    """`work()` on a thread (it waits on trivy, without the GIL) while `other()` runs here;
+    `work`'s result, or its exception raised here."""
+    import threading
+
+    result: list[list[SourceRun]] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(work())
+        except BaseException as e:  # re-raised in the calling thread
+            failure.append(e)
+
+    worker = threading.Thread(target=run, name="gate-scan", daemon=True)
+    worker.start()
+    other()
+    worker.join()
+    if failure:
+        raise failure[0]
+    return result[0]
 
 
 PathOpt = Annotated[list[Path], typer.Option(metavar="PATH")]
@@ -310,9 +357,6 @@ def check(
     # A short-lived command that builds tens of thousands of acyclic frozen models (a large
     # image's findings): the cyclic collector would only walk them again and again.
     gc.disable()
-    from gate.engine import evaluate
-    from gate.report.console import render_console
-
     when = _parse_now(now)
     pol, ref = _load_policy(policy, exceptions, when)
     if not any(
@@ -322,7 +366,8 @@ def check(
             "nothing to check: give an IMAGE, --input, or a report "
             "(--trivy, --npm-audit, --pip-audit, --sarif, --branch-protection, --github-repo)"
         )
-    runs = _collect(
+    collect = functools.partial(
+        _collect,
         image=image,
         input_path=input_path,
         trivy=trivy,
@@ -337,6 +382,16 @@ def check(
         scan_timeout=scan_timeout,
         verify_digest=verify_digest,
     )
+    if image is None and input_path is None:
+        runs = collect()
+    else:
+        # trivy scans for 0.1 s or more: import what judging needs while it runs
+        import gate.scanners.trivy  # noqa: F401 (first: the scan's own imports, uncontended)
+
+        runs = _meanwhile(collect, _import_judging)
+    from gate.engine import evaluate
+    from gate.report.console import render_console
+
     verdict = evaluate(runs, pol, when, policy_ref=ref)  # type: ignore[arg-type]
     _outputs(
         verdict,

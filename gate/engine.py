@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gate import __version__
-from gate._fastmodel import Maker
+from gate._fastmodel import Maker, gc_paused
 from gate.merge import merge_findings
 from gate.models import (
     DecidedFinding,
@@ -95,26 +95,25 @@ _DECISION_ORDER = (Decision.FAIL, Decision.WARN, Decision.EXCEPTED, Decision.PAS
 # Hot paths key enum members by id(): an Enum's __hash__ is a Python-level call in 3.11.
 _ORDER = {id(d): i for i, d in enumerate(_DECISION_ORDER)}
 _NEG_RANK = {id(s): -s.rank for s in Severity}
-_VALUE = {id(m): m.value for e in (Decision, Severity, FindingKind, InputKind) for m in e}
 
 
-def _counts(decided: Sequence[DecidedFinding]) -> dict[str, dict[str, int]]:
-    """`by_decision`, `by_severity`, `by_kind`, `by_source`; keys in order of first sight."""
-    findings = [d.finding for d in decided]
-    sources: list[int] = []
-    for f in findings:
-        if len(f.sources) == 1:
-            sources.append(id(f.sources[0].kind))
-        else:
-            sources += {id(s.kind): None for s in f.sources}
+def _counts(
+    decisions: list[int], severities: list[int], kinds: list[int], sources: list[int]
+) -> dict[str, dict[str, int]]:
+    """`by_decision`, `by_severity`, `by_kind`, `by_source` from the members' ids gathered
+    in the decision loop (counting there would touch 50,000 findings once more); keys in
+    each enum's order."""
     counted = (
-        ("by_decision", Counter([id(d.decision) for d in decided])),
-        ("by_severity", Counter([id(f.severity) for f in findings])),
-        ("by_kind", Counter([id(f.kind) for f in findings])),
-        ("by_source", Counter(sources)),
+        ("by_decision", Decision, Counter(decisions)),
+        ("by_severity", Severity, Counter(severities)),
+        ("by_kind", FindingKind, Counter(kinds)),
+        ("by_source", InputKind, Counter(sources)),
     )
     # plain str keys keep the verdict JSON-clean
-    return {name: {_VALUE[k]: v for k, v in counter.items()} for name, counter in counted}
+    return {
+        name: {m.value: counter[id(m)] for m in members if id(m) in counter}
+        for name, members, counter in counted
+    }
 
 
 def _exception_label(index: int, top_level: int) -> str:
@@ -180,34 +179,63 @@ def evaluate(
     raw_findings: list[Finding] = [f for r in usable for f in r.findings]
     for rule in rules:
         raw_findings += rule.derive_findings(usable, policy)
-    findings = merge_findings(raw_findings)
+    with gc_paused():  # 50,000 acyclic findings would set the cyclic GC off again and again
+        findings = merge_findings(raw_findings)
+        return _judge(runs, usable, findings, errors, policy, now, policy_ref, rules)
+
+
+def _judge(
+    runs: Sequence[SourceRun],
+    usable: list[SourceRun],
+    findings: list[Finding],
+    errors: list[str],
+    policy: Policy,
+    now: dt.datetime,
+    policy_ref: PolicyRef | None,
+    rules: Sequence[Rule],
+) -> Verdict:
 
     by_kind = {id(kind): rule for rule in rules for kind in rule.kinds}
     exceptions = policy.all_exceptions()
     ledger = ExceptionLedger(
         exceptions, now.date(), expiring_days=policy.exception_rules.expiring_days
     )
-    make = Maker(DecidedFinding).complete()  # values below are already typed: no re-validation
+    make = Maker(DecidedFinding).complete(
+        ("finding", "decision", "rule", "reason")
+    )  # values below are already typed: no re-validation
     keyed: list[tuple[int, int, str, str, int, DecidedFinding]] = []
+    decisions: list[int] = []
+    severities: list[int] = []
+    kinds: list[int] = []
+    sources: list[int] = []
     top_level = len(policy.exceptions)
     for i, f in enumerate(findings):
-        owner = by_kind.get(id(f.kind))
+        fd = f.__dict__  # a frozen model's fields: plain dict reads on this hot path
+        kind, severity, seen_by = fd["kind"], fd["severity"], fd["sources"]
+        kinds.append(id(kind))
+        severities.append(id(severity))
+        if len(seen_by) == 1:
+            sources.append(id(seen_by[0].kind))
+        else:
+            sources += {id(s.kind): None for s in seen_by}
+        owner = by_kind.get(id(kind))
         if owner is None:
             d = RuleDecision(Decision.IGNORED, str(f.kind), f"no rule judges {f.kind}")
         else:
             d = owner.decide(f, policy)
         if exceptions:
             d = _apply_exceptions(f, d, ledger, top_level)
-        decision, rule, reason = d
-        pkg = f.package
+        decision, decided_by, reason = d
+        decisions.append(id(decision))
+        pkg = fd["package"]
         keyed.append(
             (
                 _ORDER[id(decision)],
-                _NEG_RANK[id(f.severity)],
-                f.id,
+                _NEG_RANK[id(severity)],
+                fd["id"],
                 pkg.name if pkg is not None else "",
                 i,  # equal keys keep their order (a stable sort), and never compare findings
-                make({"finding": f, "decision": decision, "rule": rule, "reason": reason}),
+                make({"finding": f, "decision": decision, "rule": decided_by, "reason": reason}),
             )
         )
     keyed.sort()
@@ -238,7 +266,7 @@ def evaluate(
             if t.version:
                 tool_versions.setdefault(t.name, t.version)
 
-    counts = _counts(decided)
+    counts = _counts(decisions, severities, kinds, sources)
     return Verdict(
         result=result,
         policy=policy_ref or _policy_ref(policy),

@@ -123,23 +123,22 @@ def merge_findings(findings: Iterable[Finding]) -> list[Finding]:
     # package key -> {id or alias (upper case) -> open groups of that package holding it};
     # a group is [opening number, ids, members]
     groups: dict[tuple[str, str], dict[str, list[list[Any]]]] = {}
-    # ingestors share Package objects: key each one once (kept alive for its id)
-    keys: dict[int, tuple[Package, tuple[str, str] | None]] = {}
+    # ingestors share Package objects: find each one's index once (kept alive for its id)
+    indexes: dict[int, tuple[Package, dict[str, list[list[Any]]]]] = {}
     opened = 0
     for f in findings:
-        pkg = f.package
-        if pkg is None or f.kind is not vulnerability:
+        fd = f.__dict__  # a frozen model's fields: plain dict reads on this hot path
+        pkg = fd["package"]
+        if pkg is None or fd["kind"] is not vulnerability:
             out.append(f)
             continue
-        known = keys.get(id(pkg))
+        known = indexes.get(id(pkg))
         if known is None:
-            known = keys[id(pkg)] = (pkg, _package_key(pkg))
-        key = known[1]
-        assert key is not None
-        index = groups.get(key)
-        if index is None:
-            index = groups[key] = {}
-        ids = _ids(f) if f.aliases else {f.id.upper()}
+            key = _package_key(pkg)
+            assert key is not None
+            known = indexes[id(pkg)] = (pkg, groups.setdefault(key, {}))
+        index = known[1]
+        ids = _ids(f) if fd["aliases"] else {fd["id"].upper()}
         target: list[Any] | None = None
         for i in ids:
             for entry in index.get(i, ()):

@@ -117,8 +117,23 @@ _GHSA_URL = re.compile(
 _VEX_NOT_AFFECTED = frozenset({"not_affected", "fixed"})
 
 
-_finding = Maker(Finding)
-_source_ref = Maker(SourceRef)
+# The hot path builds these two from complete dicts written in field order (the order is
+# checked against the models at import).
+_new_finding = Maker(Finding).complete(
+    (
+        *("kind", "id", "aliases", "title", "url", "severity", "package", "fix_state"),
+        *("fixed_versions", "fix_in_tree", "status", "not_affected", "location"),
+        *("suppressions", "baseline_state", "tool", "sources", "details"),
+    ),
+    # what a validated `Finding(...)` call with the same keywords would record as set
+    given=(
+        *("kind", "id", "aliases", "title", "url", "severity", "package", "fix_state"),
+        *("fixed_versions", "status", "not_affected", "location", "sources", "details"),
+    ),
+)
+_new_source_ref = Maker(SourceRef).complete(
+    ("kind", "path", "pointer", "tool"), given=("kind", "path", "pointer")
+)
 _package = Maker(Package)
 
 
@@ -364,21 +379,31 @@ class _Builder:
         aliases: tuple[str, ...] = ()
         if v.VendorIDs or (v.DataSource and v.DataSource.ID == "ghsa"):
             aliases = _aliases(v)
-        return _finding(
-            kind=_VULN,
-            id=vid,
-            aliases=aliases,
-            title=v.Title or None,
-            url=v.PrimaryURL or None,
-            severity=severity,
-            package=package,
-            fix_state=_fix_state(status, fixed),
-            fixed_versions=fixed,
-            status=status,
-            not_affected=status == "not_affected",
-            location=location,
-            sources=(_source_ref(kind=_TRIVY, path=self.path, pointer=pointer),),
-            details=details,
+        return _new_finding(
+            {
+                "kind": _VULN,
+                "id": vid,
+                "aliases": aliases,
+                "title": v.Title or None,
+                "url": v.PrimaryURL or None,
+                "severity": severity,
+                "package": package,
+                "fix_state": _fix_state(status, fixed),
+                "fixed_versions": fixed,
+                "fix_in_tree": None,
+                "status": status,
+                "not_affected": status == "not_affected",
+                "location": location,
+                "suppressions": (),
+                "baseline_state": None,
+                "tool": None,
+                "sources": (
+                    _new_source_ref(
+                        {"kind": _TRIVY, "path": self.path, "pointer": pointer, "tool": None}
+                    ),
+                ),
+                "details": details,
+            }
         )
 
     def secret(self, s: Secret, pointer: str, target: str | None) -> Finding:

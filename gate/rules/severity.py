@@ -94,13 +94,14 @@ class VulnerabilityRule(Rule):
         if section is not v:  # policies are frozen: the same object decides the same way
             memo = {}
             self._memo = (v, memo)
-        sources = finding.sources
+        fd = finding.__dict__  # a frozen model's fields: plain dict reads on this hot path
+        sources = fd["sources"]
         # enum members by id(): an Enum's __hash__ is a Python-level call in 3.11
         key = (
-            id(finding.severity),
-            id(finding.fix_state),
-            finding.fixed_versions,
-            finding.not_affected,
+            id(fd["severity"]),
+            id(fd["fix_state"]),
+            fd["fixed_versions"],
+            fd["not_affected"],
             id(sources[0].kind) if len(sources) == 1 else tuple(id(s.kind) for s in sources),
         )
         found = memo.get(key)

@@ -34,6 +34,25 @@ def test_render_json_equals_the_document_and_validates(n):
     jsonschema.validate(parsed, json.loads(verdict_json_schema()))
 
 
-def test_render_json_is_indented_consistently():
-    text = render_json(_verdict(3)).decode()
+@pytest.mark.parametrize("n", [0, 3])
+def test_render_json_is_indented_with_one_compact_finding_per_line(n):
+    # The documented layout: the document indented by 2 (as `json.dumps(indent=2)`), each
+    # finding compact on a line of its own.
+    text = render_json(_verdict(n)).decode()
+    parsed = json.loads(text)
+    lines = text.split("\n")
+    start = lines.index('  "findings": [')
+    end = lines.index("  ],", start)
+    rows = lines[start + 1 : end]
+    assert len(rows) == len(parsed["findings"]) == n + 1
+    for i, (row, finding) in enumerate(zip(rows, parsed["findings"], strict=True)):
+        compact = json.dumps(finding, separators=(",", ":"), ensure_ascii=False)
+        assert row == "    " + compact + ("," if i < n else "")
+    rest = "\n".join([*lines[:start], '  "findings": [],', *lines[end + 1 :]])
+    assert json.dumps({**parsed, "findings": []}, indent=2, ensure_ascii=False) + "\n" == rest
+
+
+def test_render_json_without_findings_is_indented_like_json_dumps():
+    text = render_json(verdict([broken_input()], [], errors=["npm.json: not valid JSON"])).decode()
+    assert json.loads(text)["findings"] == []
     assert json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n" == text
