@@ -116,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(1, args.repeat + 1):
             for name, cmd in (("gate", gate), ("trivy", trivy)):
                 wall, cpu, rss, rc, tail = _run(cmd)
+                # trivy exits 1 both for "findings" and for a fatal error: a run that
+                # failed (e.g. on an impossible date) did not do the job being timed
+                if rc == 3 or "FATAL" in tail or "internal error" in tail:
+                    sys.exit(f"{name} failed ({rc}): {tail}; the timing would be meaningless")
                 results[name].append((wall, cpu, rss))
                 note = f"  ({tail})" if rc not in (0, 1) else ""
                 print(f"{i:>4}  {name:<6} {wall:>7.2f} {cpu:>6.2f} {rss:>9} {rc:>5}{note}")

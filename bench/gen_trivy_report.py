@@ -96,7 +96,7 @@ def _vulnerability(i: int, rng: random.Random, result: int, layers: list[str]) -
             f"msg000{i % 90:02d}.html",
         ],
         "PublishedDate": f"{year}-0{1 + i % 9}-1{i % 10}T12:15:0{i % 10}Z",
-        "LastModifiedDate": f"{year + 1}-0{1 + i % 9}-2{i % 10}T08:00:00Z",
+        "LastModifiedDate": f"{year + 1}-0{1 + i % 9}-2{i % 9}T08:00:00Z",
     }
     return {key: value for key, value in v.items() if value is not None}
 
