@@ -21,7 +21,7 @@ from gate.errors import GateError, OutputError, UsageError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from gate.models import SourceRun, Verdict
+    from gate.models import PolicyRef, SourceRun, Verdict
     from gate.policy.model import Policy
 
 app = typer.Typer(
@@ -81,7 +81,9 @@ def _resolve_policy(path: Path | None) -> Path:
     return local if local.is_file() else bundled_policy_path("default")
 
 
-def _load_policy(path: Path | None, extra: list[Path], now: dt.datetime) -> tuple[Policy, object]:
+def _load_policy(
+    path: Path | None, extra: list[Path], now: dt.datetime
+) -> tuple[Policy, PolicyRef]:
     from gate.policy.load import check_exception_horizon, load_exceptions, load_policy
 
     policy, ref = load_policy(_resolve_policy(path), today=now.date())
@@ -392,7 +394,7 @@ def check(
     from gate.engine import evaluate
     from gate.report.console import render_console
 
-    verdict = evaluate(runs, pol, when, policy_ref=ref)  # type: ignore[arg-type]
+    verdict = evaluate(runs, pol, when, policy_ref=ref)
     _outputs(
         verdict,
         json_path=json_out,
