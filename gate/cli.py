@@ -11,18 +11,15 @@ import functools
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, BinaryIO, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from gate import __version__
-from gate.errors import GateError, OutputError, UsageError
+from gate import __version__, wiring
+from gate.errors import GateError, UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from gate.models import PolicyRef, SourceRun, Verdict
-    from gate.policy.model import Policy
+    pass
 
 app = typer.Typer(
     name="gate",
@@ -59,194 +56,6 @@ def _root(
 
 def _err(message: str) -> None:
     typer.echo(message, err=True)
-
-
-def _parse_now(value: str | None) -> dt.datetime:
-    if value is None:
-        return dt.datetime.now(dt.UTC)
-    from gate.ingest._common import parse_timestamp
-
-    parsed = parse_timestamp(value)
-    if parsed is None:
-        raise UsageError(f"--now: not an RFC 3339 timestamp: {value!r}")
-    return parsed
-
-
-def _resolve_policy(path: Path | None) -> Path:
-    from gate.policy.load import bundled_policy_path
-
-    if path is not None:
-        return path
-    local = Path("gate.yaml")
-    return local if local.is_file() else bundled_policy_path("default")
-
-
-def _load_policy(
-    path: Path | None, extra: list[Path], now: dt.datetime
-) -> tuple[Policy, PolicyRef]:
-    from gate.policy.load import check_exception_horizon, load_exceptions, load_policy
-
-    policy, ref = load_policy(_resolve_policy(path), today=now.date())
-    if extra:
-        added = [e for p in extra for e in load_exceptions(p)]
-        policy = policy.model_copy(update={"exceptions": [*policy.exceptions, *added]})
-        check_exception_horizon(policy, now.date())
-    return policy, ref
-
-
-def _collect(
-    *,
-    image: str | None,
-    input_path: Path | None,
-    trivy: list[Path],
-    npm_audit: list[Path],
-    pip_audit: list[Path],
-    sarif: list[Path],
-    branch_protection: list[Path],
-    github_repo: str | None,
-    branch: str | None,
-    policy: Policy,
-    trivy_bin: str | None,
-    scan_timeout: float,
-    verify_digest: bool,
-) -> list[SourceRun]:
-    from gate.ingest import load_report
-    from gate.models import InputKind
-
-    runs: list[SourceRun] = []
-    if image is not None or input_path is not None:
-        from gate.scanners.trivy import scan_image
-
-        runs.append(
-            scan_image(
-                image,
-                input_path=input_path,
-                settings=policy.trivy,
-                trivy_bin=trivy_bin,
-                timeout=scan_timeout,
-                verify_digest=verify_digest,
-                progress=True,  # gate.progress picks a spinner or plain lines itself
-            )
-        )
-    for kind, paths in (
-        (InputKind.TRIVY, trivy),
-        (InputKind.NPM_AUDIT, npm_audit),
-        (InputKind.PIP_AUDIT, pip_audit),
-        (InputKind.SARIF, sarif),
-        (InputKind.BRANCH_PROTECTION, branch_protection),
-    ):
-        runs += [load_report(kind, p) for p in paths]
-    if github_repo is not None:
-        from gate.github import fetch_branch_protection
-
-        target = branch or (policy.branch_protection.branch if policy.branch_protection else None)
-        if not target:
-            raise UsageError(
-                "--github-repo needs --branch (or branch_protection.branch in the policy)"
-            )
-        runs += fetch_branch_protection(github_repo, target)
-    elif branch is not None:
-        raise UsageError("--branch needs --github-repo OWNER/REPO")
-    return runs
-
-
-def _write(
-    path: Path,
-    content: str | bytes | Callable[[BinaryIO], None],
-    what: str,
-    *,
-    append: bool = False,
-) -> None:
-    """Write `content` (text, bytes, or a function that streams into a binary file)."""
-    if callable(content):
-        write = content
-    else:
-        data = content.encode() if isinstance(content, str) else content
-
-        def write(fh: BinaryIO) -> None:
-            fh.write(data)
-
-    try:
-        if str(path) == "-":
-            sys.stdout.flush()
-            write(sys.stdout.buffer)
-            sys.stdout.buffer.flush()
-            return
-        with path.open("ab" if append else "wb") as fh:
-            write(fh)
-    except OSError as e:
-        raise OutputError(f"cannot write the {what} to {path}: {e.strerror}") from None
-
-
-def _outputs(
-    verdict: Verdict,
-    *,
-    json_path: Path | None,
-    summary: Path | None,
-    sarif_output: Path | None,
-    sarif_location: str | None,
-    sarif_category: str | None,
-) -> None:
-    if json_path is not None:
-        from gate.report.json import write_json
-
-        _write(json_path, lambda fh: write_json(verdict, fh), "JSON verdict")
-    if sarif_output is not None:
-        from gate.report.sarif import write_sarif
-
-        try:
-            notes = write_sarif(
-                verdict, sarif_output, location=sarif_location, category=sarif_category
-            )
-        except OSError as e:
-            raise OutputError(f"cannot write SARIF to {sarif_output}: {e.strerror}") from None
-        for note in notes:
-            _err(f"gate: sarif: {note}")
-    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    target = summary or (Path(step_summary) if step_summary else None)
-    if target is not None:
-        from gate.report.markdown import render_markdown
-
-        # GitHub's step summary file is shared by the job's steps: append to it.
-        _write(target, render_markdown(verdict), "summary", append=summary is None)
-    if os.environ.get("GITHUB_ACTIONS") == "true":
-        from gate.report.annotations import render_annotations
-
-        for line in render_annotations(verdict):
-            typer.echo(line)
-
-
-def _import_judging() -> None:
-    import gate.engine
-    import gate.ingest.trivy
-    import gate.report.console
-    import gate.report.json  # noqa: F401
-
-
-def _meanwhile(work: Callable[[], list[SourceRun]], other: Callable[[], None]) -> list[SourceRun]:
-    """`work()` on a thread (it waits on trivy, without the GIL) while `other()` runs here;
-    `work`'s result, or its exception raised here."""
-    import threading
-
-    result: list[list[SourceRun]] = []
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            result.append(work())
-        except BaseException as e:  # re-raised in the calling thread
-            failure.append(e)
-
-    worker = threading.Thread(target=run, name="gate-scan", daemon=True)
-    worker.start()
-    other()
-    worker.join()
-    if failure:
-        raise failure[0]
-    return result[0]
-
-
-PathOpt = Annotated[list[Path], typer.Option(metavar="PATH")]
 
 
 @app.command()
@@ -359,8 +168,8 @@ def check(
     # A short-lived command that builds tens of thousands of acyclic frozen models (a large
     # image's findings): the cyclic collector would only walk them again and again.
     gc.disable()
-    when = _parse_now(now)
-    pol, ref = _load_policy(policy, exceptions, when)
+    when = wiring.parse_now(now)
+    pol, ref = wiring.load_policy_and_exceptions(policy, exceptions, when)
     if not any(
         [image, input_path, trivy, npm_audit, pip_audit, sarif, branch_protection, github_repo]
     ):
@@ -369,7 +178,7 @@ def check(
             "(--trivy, --npm-audit, --pip-audit, --sarif, --branch-protection, --github-repo)"
         )
     collect = functools.partial(
-        _collect,
+        wiring.collect,
         image=image,
         input_path=input_path,
         trivy=trivy,
@@ -390,12 +199,12 @@ def check(
         # trivy scans for 0.1 s or more: import what judging needs while it runs
         import gate.scanners.trivy  # noqa: F401 (first: the scan's own imports, uncontended)
 
-        runs = _meanwhile(collect, _import_judging)
+        runs = wiring.meanwhile(collect, wiring.import_judging)
     from gate.engine import evaluate
     from gate.report.console import render_console
 
     verdict = evaluate(runs, pol, when, policy_ref=ref)
-    _outputs(
+    wiring.write_outputs(
         verdict,
         json_path=json_out,
         summary=summary,
