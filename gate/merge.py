@@ -119,29 +119,42 @@ def merge_findings(findings: Iterable[Finding]) -> list[Finding]:
     the place of its first member; a finding joins the first-opened group it overlaps.
     """
     vulnerability = FindingKind.VULNERABILITY
-    out: list[Finding | list[Finding]] = []
+    out: list[Finding] = []
     # package key -> {id or alias (upper case) -> open groups of that package holding it};
-    # a group is [opening number, ids, members]
-    groups: dict[tuple[str, str], dict[str, list[list[Any]]]] = {}
+    # a group is [its place in `out` (so also its opening order), ids, members]. A finding
+    # with a single id that no other finding shares (most of 50,000) is entered as just its
+    # place in `out`: the group is made only when a second finding needs it.
+    groups: dict[tuple[str, str], dict[str, int | list[list[Any]]]] = {}
     # ingestors share Package objects: find each one's index once (kept alive for its id)
-    indexes: dict[int, tuple[Package, dict[str, list[list[Any]]]]] = {}
-    opened = 0
+    indexes: dict[int, tuple[Package, dict[str, int | list[list[Any]]]]] = {}
+    merged: list[list[Any]] = []  # the groups of two or more, combined at the end
+    last: Package | None = None  # a scanner lists a package's findings together
+    index: dict[str, int | list[list[Any]]] = {}
     for f in findings:
         fd = f.__dict__  # a frozen model's fields: plain dict reads on this hot path
         pkg = fd["package"]
         if pkg is None or fd["kind"] is not vulnerability:
             out.append(f)
             continue
-        known = indexes.get(id(pkg))
-        if known is None:
-            key = _package_key(pkg)
-            assert key is not None
-            known = indexes[id(pkg)] = (pkg, groups.setdefault(key, {}))
-        index = known[1]
-        ids = _ids(f) if fd["aliases"] else {fd["id"].upper()}
+        if pkg is not last:
+            known = indexes.get(id(pkg))
+            if known is None:
+                key = _package_key(pkg)
+                assert key is not None
+                known = indexes[id(pkg)] = (pkg, groups.setdefault(key, {}))
+            last, index = pkg, known[1]
+        if not fd["aliases"]:
+            only = fd["id"].upper()
+            if only not in index:
+                index[only] = len(out)
+                out.append(f)
+                continue
+            ids = {only}
+        else:
+            ids = _ids(f)
         target: list[Any] | None = None
         for i in ids:
-            for entry in index.get(i, ()):
+            for entry in _entries(index, i, out) if i in index else ():
                 if (target is None or entry[0] < target[0]) and all(
                     # The same scanner never reports one vulnerability twice for one package
                     # version; if it does (two install paths), keep both sightings merged.
@@ -150,15 +163,30 @@ def merge_findings(findings: Iterable[Finding]) -> list[Finding]:
                 ):
                     target = entry
         if target is None:
-            group = [f]
-            target = [opened, ids, group]
-            opened += 1
-            out.append(group)
+            target = [len(out), ids, [f]]
+            out.append(f)
             new = ids
         else:
             new = ids - target[1]
             target[1].update(new)
             target[2].append(f)
+            if len(target[2]) == 2:
+                merged.append(target)
         for i in new:
-            index.setdefault(i, []).append(target)
-    return [_combine(item) if isinstance(item, list) else item for item in out]
+            _entries(index, i, out).append(target)
+    for place, _, members in merged:
+        out[place] = _combine(members)
+    return out
+
+
+def _entries(
+    index: dict[str, int | list[list[Any]]], ident: str, out: list[Finding]
+) -> list[list[Any]]:
+    """The open groups holding `ident` (a list the caller may extend), making the group of
+    a lone finding entered as its place in `out`."""
+    entries = index.get(ident)
+    if entries is None:
+        entries = index[ident] = []
+    elif isinstance(entries, int):
+        entries = index[ident] = [[entries, {ident}, [out[entries]]]]
+    return entries

@@ -134,7 +134,7 @@ _new_finding = Maker(Finding).complete(
 _new_source_ref = Maker(SourceRef).complete(
     ("kind", "path", "pointer", "tool"), given=("kind", "path", "pointer")
 )
-_package = Maker(Package)
+_new_package = Maker(Package).complete(("name", "version", "ecosystem", "purl"))
 
 
 class TrivyIngestor(Ingestor):
@@ -300,6 +300,9 @@ class _Builder:
         self.licenses = 0
         self._strings: dict[str, str] = {}
         self._packages: dict[tuple[str, str | None, str | None, str | None], Package] = {}
+        self._fixed: dict[str, tuple[str, ...]] = {}
+        self._last_key: tuple[str, str | None, str | None, str | None] | None = None
+        self._last_package: Package | None = None
         self._locations: dict[tuple[str | None, str | None], Location | None] = {}
 
     def _intern(self, value: str | None) -> str | None:
@@ -342,14 +345,20 @@ class _Builder:
         package = None
         if v.PkgName:
             key = (v.PkgName, v.InstalledVersion, rtype, purl)
-            package = self._packages.get(key)
-            if package is None:
-                package = self._packages[key] = _package(
-                    name=v.PkgName,
-                    version=v.InstalledVersion or None,
-                    ecosystem=_ecosystem(rtype, purl),
-                    purl=purl or None,
-                )
+            if key == self._last_key:  # Trivy lists a package's vulnerabilities together
+                package = self._last_package
+            else:
+                package = self._packages.get(key)
+                if package is None:
+                    package = self._packages[key] = _new_package(
+                        {
+                            "name": v.PkgName,
+                            "version": v.InstalledVersion or None,
+                            "ecosystem": _ecosystem(rtype, purl),
+                            "purl": purl or None,
+                        }
+                    )
+                self._last_key, self._last_package = key, package
         layer = v.Layer.DiffID if v.Layer else None
         loc_key = (v.PkgPath or (target if is_lang else None), layer or None)
         location = self._locations.get(loc_key, False)
@@ -357,7 +366,10 @@ class _Builder:
             location = self._locations[loc_key] = (
                 Location(path=loc_key[0], layer=loc_key[1]) if any(loc_key) else None
             )
-        fixed = _fixed_versions(v.FixedVersion)
+        fixed: tuple[str, ...] = ()
+        if fv := v.FixedVersion:
+            # one shared tuple per spelling: decisions memoize on it, and it is small
+            fixed = self._fixed.get(fv) or self._fixed.setdefault(fv, _fixed_versions(fv))
         status = self._strings.setdefault(v.Status, v.Status) if v.Status else v.Status
         details: dict[str, Any] = {"target": target}
         severity = _SEVERITY.get(v.Severity) or Severity.parse(v.Severity)  # type: ignore[arg-type]
@@ -377,7 +389,8 @@ class _Builder:
                 details["cvss_score"] = score[0]
                 details["cvss_vector"] = self._strings.setdefault(score[1], score[1])
         aliases: tuple[str, ...] = ()
-        if v.VendorIDs or (v.DataSource and v.DataSource.ID == "ghsa"):
+        url = v.PrimaryURL
+        if v.VendorIDs or (url and url.startswith(_GHSA_PREFIX)):  # else `_aliases` finds none
             aliases = _aliases(v)
         return _new_finding(
             {
@@ -385,10 +398,10 @@ class _Builder:
                 "id": vid,
                 "aliases": aliases,
                 "title": v.Title or None,
-                "url": v.PrimaryURL or None,
+                "url": url or None,
                 "severity": severity,
                 "package": package,
-                "fix_state": _fix_state(status, fixed),
+                "fix_state": _FIXABLE if fixed else _fix_state(status, fixed),
                 "fixed_versions": fixed,
                 "fix_in_tree": None,
                 "status": status,

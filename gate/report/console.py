@@ -40,7 +40,8 @@ def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
 def render_console(verdict: Verdict, *, limit: int = 40, color: bool = False) -> str:
     """A human-readable report. Shows failing and warning findings (up to `limit`)."""
     lines: list[str] = []
-    shown = [d for d in verdict.findings if d.decision in (Decision.FAIL, Decision.WARN)]
+    fail, warn = Decision.FAIL, Decision.WARN  # hoisted: 50,000 findings are tested
+    shown = [d for d in verdict.findings if d.decision is fail or d.decision is warn]
     if shown:
         rows = [_HEADERS, *(_row(d) for d in shown[:limit])]
         lines += _table(rows)

@@ -301,16 +301,23 @@ class _FindingRow(msgspec.Struct, gc=False):
     details: Any
 
 
-def _row(d: DecidedFinding) -> _FindingRow:
+def _row(d: DecidedFinding, locations: dict[int, msgspec.Raw]) -> _FindingRow:
     """`_finding(d)`, fast. A frozen model's `__dict__` holds exactly its fields in
     declaration order, which for `Location`, `Suppression` and `SourceRef` are the keys
     and order of their documents (the schema test catches a drift); enum members are
-    StrEnums, which msgspec encodes as their values."""
+    StrEnums, which msgspec encodes as their values. `locations` holds the JSON of each
+    `Location` (by id) already encoded: readers share one per file and layer."""
     dd = d.__dict__
     f = dd["finding"].__dict__
     pkg = f["package"]
     loc = f["location"]
+    if loc is not None:
+        encoded = locations.get(id(loc))
+        if encoded is None:
+            encoded = locations[id(loc)] = msgspec.Raw(msgspec.json.encode(loc.__dict__))
+        loc = encoded
     p = pkg.__dict__ if pkg is not None else _NO_PACKAGE
+    sources, suppressions = f["sources"], f["suppressions"]
     return _FindingRow(
         f["id"],
         f["kind"],
@@ -329,9 +336,10 @@ def _row(d: DecidedFinding) -> _FindingRow:
         f["not_affected"],
         f["baseline_state"],
         f["tool"],
-        loc.__dict__ if loc is not None else None,
-        [s.__dict__ for s in f["suppressions"]],
-        [s.__dict__ for s in f["sources"]],
+        loc,
+        # most findings have no suppression and one source: skip the comprehensions
+        [s.__dict__ for s in suppressions] if suppressions else (),
+        (sources[0].__dict__,) if len(sources) == 1 else [s.__dict__ for s in sources],
         dd["decision"],
         dd["rule"],
         dd["reason"],
@@ -369,13 +377,15 @@ def _write_json(verdict: Verdict, out: BinaryIO) -> None:
     buf = bytearray(before)
     buf += b"[\n    "
     encode_into = encoder.encode_into
+    # the findings (and the verdict) keep every location alive, so their ids stay unique
+    locations: dict[int, msgspec.Raw] = {}
     for i, d in enumerate(findings):
         if i:
             buf += b",\n    "
             if len(buf) >= _CHUNK:
                 out.write(buf)
                 buf.clear()
-        encode_into(_row(d), buf, -1)
+        encode_into(_row(d, locations), buf, -1)
     buf += b"\n  ]"
     buf += after
     buf += b"\n"
