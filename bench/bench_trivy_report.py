@@ -31,6 +31,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench._bytecode import compile_gate  # noqa: E402
+
 BIN = Path(sys.executable).parent
 
 _API_CHILD = """
@@ -85,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mode", choices=("cli", "api", "ingest"), default="cli")
     ap.add_argument("--policy", type=Path, default=REPO / "policies" / "default.yaml")
     args = ap.parse_args(argv)
+    compile_gate()  # time gate as installed (see bench/_bytecode.py)
 
     with tempfile.TemporaryDirectory(prefix="gate-bench-") as tmp:
         report = args.file

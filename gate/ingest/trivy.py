@@ -110,6 +110,8 @@ _ECOSYSTEMS = {
     "mix-lock": "hex",
 }
 _PURL_ECOSYSTEMS = {"pypi": "pypi", "npm": "npm", "golang": "golang", "maven": "maven"}
+UNIDENTIFIED = "UNIDENTIFIED-VULNERABILITY"
+"""The id of a vulnerability entry that names no VulnerabilityID."""
 _GHSA_PREFIX = "https://github.com/advisories/GHSA-"
 _GHSA_URL = re.compile(
     r"^https://github\.com/advisories/(GHSA(?:-[23456789cfghjmpqrvwx]{4}){3})/?$"
@@ -340,7 +342,13 @@ class _Builder:
         # The hot path of a 50,000-vulnerability report: keep it lean.
         vid = v.VulnerabilityID
         if not vid:
-            raise InputError(self.path, "a vulnerability without VulnerabilityID", pointer)
+            # Still a sighting of something vulnerable in a package: judge it (its severity
+            # is UNKNOWN unless given, so `unknown_severity` decides) rather than drop it.
+            vid = UNIDENTIFIED
+            self.warnings.append(
+                f"{pointer}: a vulnerability without VulnerabilityID "
+                f"(package {v.PkgName or '?'}); judged as {UNIDENTIFIED}"
+            )
         purl = v.PkgIdentifier.PURL if v.PkgIdentifier else None
         package = None
         if v.PkgName:

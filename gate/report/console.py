@@ -79,6 +79,12 @@ def render_console(verdict: Verdict, *, limit: int = 40, color: bool = False) ->
     bp = verdict.facts.get("branch_protection")
     if isinstance(bp, dict) and bp.get("branch"):
         lines.append(f"branch protection: `{bp['branch']}` judged (see --json facts)")
+    for run in verdict.inputs:
+        shown_warnings = run.warnings[:5] + run.skipped[:5]
+        lines += [f"warning: {run.path}: {w}" for w in shown_warnings]
+        hidden = len(run.warnings) + len(run.skipped) - len(shown_warnings)
+        if hidden > 0:
+            lines.append(f"warning: {run.path}: … and {hidden} more (see --json inputs)")
     for e in verdict.errors:
         lines.append(f"error: {e}")
     for n in verdict.notes:
@@ -101,7 +107,11 @@ def _headline(verdict: Verdict) -> str:
             return "PASS" + (f" with {warn} warning{'s' if warn != 1 else ''}" if warn else "")
         case "FAIL":
             n = by.get("fail", 0)
-            extra = f"{n} finding{'s' if n != 1 else ''} fail the policy" if n else "policy failed"
+            extra = (
+                f"{n} finding{'s fail' if n != 1 else ' fails'} the policy"
+                if n
+                else "policy failed"
+            )
             return f"FAIL: {extra}"
         case _:
             n = len(verdict.errors)

@@ -295,7 +295,11 @@ def _headline(verdict: Verdict) -> list[str]:
     if verdict.result is Result.ERROR:
         what = f"gate could not judge ({_plural(len(verdict.errors), 'problem')}); nothing passes"
     elif verdict.result is Result.FAIL:
-        what = f"{_plural(fail, 'finding')} fail the policy" if fail else "the policy failed"
+        what = (
+            f"{_plural(fail, 'finding')} {'fails' if fail == 1 else 'fail'} the policy"
+            if fail
+            else "the policy failed"
+        )
     else:
         what = "every rule holds" + (f", with {_plural(warn, 'warning')}" if warn else "")
     summary = " · ".join(

@@ -443,11 +443,6 @@ def test_wrong_kind_files(name: str, match: str) -> None:
             r"Expected `str \| null`, got `int`",
             "Results[0].Vulnerabilities[0].Severity",
         ),
-        (
-            report({"PkgName": "only-a-name"}),
-            r"without VulnerabilityID",
-            "Results[0].Vulnerabilities[0]",
-        ),
         ({"SchemaVersion": 2, "runs": []}, r"not a Trivy report", None),
     ],
 )
@@ -455,6 +450,15 @@ def test_malformed_documents(doc: Any, match: str, pointer: str | None) -> None:
     with pytest.raises(InputError, match=match) as e:
         parse_doc(doc)
     assert e.value.pointer == pointer
+
+
+def test_a_vulnerability_without_id_is_judged_not_dropped() -> None:
+    run = parse_doc(report({"PkgName": "only-a-name"}))
+    (f,) = run.findings
+    assert f.id == "UNIDENTIFIED-VULNERABILITY"
+    assert f.severity is Severity.UNKNOWN
+    assert f.package is not None and f.package.name == "only-a-name"
+    assert any("Results[0].Vulnerabilities[0]" in w for w in run.warnings)
 
 
 def test_utf8_bom_is_accepted() -> None:
