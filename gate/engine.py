@@ -129,14 +129,12 @@ def _counts(
     }
 
 
-def _exception_label(index: int, top_level: int) -> str:
-    if index < top_level:
-        return f"exceptions[{index}]"
-    return f"code_scanning.exceptions[{index - top_level}]"
-
-
 def _apply_exceptions(
-    finding: Finding, decided: RuleDecision, ledger: ExceptionLedger, top_level: int
+    finding: Finding,
+    decided: RuleDecision,
+    ledger: ExceptionLedger,
+    top_level: int,
+    labels: Sequence[str],
 ) -> RuleDecision:
     hits = [
         i
@@ -153,7 +151,7 @@ def _apply_exceptions(
         by = f" by {e.owner}" if e.owner else ""
         return RuleDecision(
             Decision.EXCEPTED,
-            _exception_label(i, top_level),
+            labels[i],
             f"excepted until {e.expires.isoformat()}{by}: {e.reason} "
             f"(otherwise {decided.decision.value}: {decided.reason})",
         )
@@ -161,7 +159,7 @@ def _apply_exceptions(
     if expired:
         e = ledger.exceptions[expired[0]]
         return decided._replace(
-            reason=f"{decided.reason}; exception {_exception_label(expired[0], top_level)} "
+            reason=f"{decided.reason}; exception {labels[expired[0]]} "
             f"expired on {e.expires.isoformat()} and no longer applies"
         )
     return decided
@@ -223,6 +221,8 @@ def _judge(
     kinds: list[int] = []
     sources: list[int] = []
     top_level = len(policy.exceptions)
+    ref = policy_ref or _policy_ref(policy)
+    labels = [ref.exception_label(i, top_level) for i in range(len(exceptions))]
     for i, f in enumerate(findings):
         fd = f.__dict__  # a frozen model's fields: plain dict reads on this hot path
         kind, seen_by = fd["kind"], fd["sources"]
@@ -237,7 +237,7 @@ def _judge(
         else:
             d = owner.decide(f, policy)
         if exceptions:
-            d = _apply_exceptions(f, d, ledger, top_level)
+            d = _apply_exceptions(f, d, ledger, top_level, labels)
         pkg = fd["package"]
         buckets[_ORDER[id(d[0])]][_SEVERITY_PLACE[id(fd["severity"])]].append(
             # the index keeps equal keys in their order and never lets a finding be compared
@@ -254,7 +254,7 @@ def _judge(
         for _, _, _, f, (decision, rule, reason) in bucket
     ]
 
-    report = ledger.report()
+    report = ledger.report(labels)
     failures: list[str] = []
     if policy.exception_rules.fail_on_unused and report.unused:
         ids = ", ".join(u.id for u in report.unused)
@@ -281,7 +281,7 @@ def _judge(
     counts = _counts(buckets, kinds, sources)
     return Verdict(
         result=result,
-        policy=policy_ref or _policy_ref(policy),
+        policy=ref,
         evaluated_at=now,
         inputs=tuple(runs),
         findings=tuple(decided),

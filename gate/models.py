@@ -270,6 +270,8 @@ class ExceptionUse(_Frozen):
     """One policy exception and what became of it in this run."""
 
     index: int
+    label: str = ""
+    """Where it is written: `exceptions[2]`, or `FILE: exceptions[0]` for an exceptions file."""
     id: str
     package: str | None = None
     reason: str
@@ -288,10 +290,30 @@ class ExceptionReport(_Frozen):
     """Used or unused exceptions that expire within 14 days."""
 
 
+class ExceptionsFile(_Frozen):
+    """An exceptions file added with `--exceptions`: its exceptions follow the policy's own."""
+
+    path: str
+    sha256: str
+    first: int
+    """The index of its first exception in the policy's combined `exceptions` list."""
+    count: int
+
+
 class PolicyRef(_Frozen):
     path: str
     sha256: str
     name: str | None = None
+    exception_files: tuple[ExceptionsFile, ...] = ()
+
+    def exception_label(self, index: int, top_level: int) -> str:
+        """Where exception `index` of `Policy.all_exceptions()` is written, as a key path."""
+        if index >= top_level:
+            return f"code_scanning.exceptions[{index - top_level}]"
+        for f in self.exception_files:
+            if f.first <= index < f.first + f.count:
+                return f"{f.path}: exceptions[{index - f.first}]"
+        return f"exceptions[{index}]"
 
 
 class Verdict(_Frozen):

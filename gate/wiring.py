@@ -49,14 +49,23 @@ def resolve_policy(path: Path | None) -> Path:
 def load_policy_and_exceptions(
     path: Path | None, extra: list[Path], now: dt.datetime
 ) -> tuple[Policy, PolicyRef]:
-    from gate.policy.load import check_exception_horizon, load_exceptions, load_policy
+    from gate.models import ExceptionsFile
+    from gate.policy.load import check_exception_horizon, load_policy, read_exceptions_file
 
     policy, ref = load_policy(resolve_policy(path), today=now.date())
-    if extra:
-        added = [e for p in extra for e in load_exceptions(p)]
-        policy = policy.model_copy(update={"exceptions": [*policy.exceptions, *added]})
-        check_exception_horizon(policy, now.date())
-    return policy, ref
+    if not extra:
+        return policy, ref
+    exceptions = list(policy.exceptions)
+    files = []
+    for p in extra:
+        added, sha = read_exceptions_file(p)
+        files.append(
+            ExceptionsFile(path=str(p), sha256=sha, first=len(exceptions), count=len(added))
+        )
+        exceptions += added
+    policy = policy.model_copy(update={"exceptions": exceptions})
+    check_exception_horizon(policy, now.date())
+    return policy, ref.model_copy(update={"exception_files": tuple(files)})
 
 
 def collect(

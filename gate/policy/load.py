@@ -113,7 +113,12 @@ def load_policy(path: Path, today: dt.date | None = None) -> tuple[Policy, Polic
 
 def load_exceptions(path: Path) -> list[PolicyException]:
     """Read an exceptions file: `exceptions: [...]` (or a bare list) in YAML."""
-    _, data = _read_yaml(path)
+    return read_exceptions_file(path)[0]
+
+
+def read_exceptions_file(path: Path) -> tuple[list[PolicyException], str]:
+    """The exceptions of a file, and the sha256 of its bytes (for the verdict)."""
+    raw, data = _read_yaml(path)
     if isinstance(data, dict) and set(data) <= {"apiVersion", "exceptions"}:
         data = data.get("exceptions")
     if not isinstance(data, list):
@@ -127,7 +132,7 @@ def load_exceptions(path: Path) -> list[PolicyException]:
             problems += [f"exceptions[{i}].{p}" for p in format_validation_error(e)]
     if problems:
         raise PolicyError(str(path), problems)
-    return out
+    return out, hashlib.sha256(raw).hexdigest()
 
 
 def policy_json_schema() -> str:

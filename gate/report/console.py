@@ -68,9 +68,9 @@ def render_console(verdict: Verdict, *, limit: int = 40, color: bool = False) ->
             f"{len(ex.expired)} expired, {len(ex.expiring)} expiring within 14 days"
         )
         for u in ex.expired:
-            lines.append(f"  expired: {u.id} (exceptions[{u.index}]) on {u.expires}")
+            lines.append(f"  expired: {u.id} ({u.label}) on {u.expires}")
         for u in ex.unused:
-            lines.append(f"  unused: {u.id} (exceptions[{u.index}]) matched nothing")
+            lines.append(f"  unused: {u.id} ({u.label}) matched nothing")
         for u in ex.expiring:
             lines.append(f"  expiring: {u.id} on {u.expires} ({u.days_left} days left)")
     if verdict.subject and (verdict.subject.digest or verdict.subject.name):
@@ -81,7 +81,10 @@ def render_console(verdict: Verdict, *, limit: int = 40, color: bool = False) ->
         lines.append(f"branch protection: `{bp['branch']}` judged (see --json facts)")
     for run in verdict.inputs:
         shown_warnings = run.warnings[:5] + run.skipped[:5]
-        lines += [f"warning: {run.path}: {w}" for w in shown_warnings]
+        lines += [
+            f"warning: {w}" if w.startswith(run.path) else f"warning: {run.path}: {w}"
+            for w in shown_warnings
+        ]
         hidden = len(run.warnings) + len(run.skipped) - len(shown_warnings)
         if hidden > 0:
             lines.append(f"warning: {run.path}: … and {hidden} more (see --json inputs)")

@@ -101,6 +101,7 @@ class FindingDoc(_Doc):
 
 class ExceptionDoc(_Doc):
     index: int
+    label: str = Field(description="Where it is written: `exceptions[2]` or `FILE: exceptions[0]`.")
     id: str
     package: str | None
     reason: str
@@ -117,10 +118,20 @@ class ExceptionsDoc(_Doc):
     expiring: list[ExceptionDoc]
 
 
+class ExceptionsFileDoc(_Doc):
+    path: str
+    sha256: str
+    first: int = Field(description="Index of its first exception in the combined list.")
+    count: int
+
+
 class PolicyDoc(_Doc):
     path: str
     sha256: str
     name: str | None
+    exception_files: list[ExceptionsFileDoc] = Field(
+        description="Exceptions files added with --exceptions, with their sha256."
+    )
 
 
 class VerdictDoc(_Doc):
@@ -251,6 +262,7 @@ def verdict_document(verdict: Verdict, *, with_findings: bool = True) -> dict[st
             "path": verdict.policy.path,
             "sha256": verdict.policy.sha256,
             "name": verdict.policy.name,
+            "exception_files": [f.model_dump() for f in verdict.policy.exception_files],
         },
         "subject": _subject(verdict.subject),
         "errors": list(verdict.errors),

@@ -81,7 +81,8 @@ class ExceptionLedger:
             self.matched[i] += 1
         return hits
 
-    def report(self) -> ExceptionReport:
+    def report(self, labels: Sequence[str] = ()) -> ExceptionReport:
+        """What became of each exception; `labels[i]` says where exception i is written."""
         used: list[ExceptionUse] = []
         unused: list[ExceptionUse] = []
         expired: list[ExceptionUse] = []
@@ -90,6 +91,7 @@ class ExceptionLedger:
             days_left = (e.expires - self.today).days
             use = ExceptionUse(
                 index=i,
+                label=labels[i] if i < len(labels) else f"exceptions[{i}]",
                 id=e.id,
                 package=e.package,
                 reason=e.reason,

@@ -242,3 +242,18 @@ def test_effective_branch_protection_is_a_verdict_fact_and_unjudged_inputs_are_n
     unjudged = evaluate([bp], policy(), NOW)
     assert any("no `branch_protection` section" in n for n in unjudged.notes)
     assert unjudged.result is Result.PASS
+
+
+def test_exceptions_from_an_exceptions_file_are_labelled_with_it():
+    from gate.models import ExceptionsFile, PolicyRef
+
+    p = policy(**POLICY_A, exceptions=[exc("CVE-2000-0001"), exc()])
+    ref = PolicyRef(
+        path="gate.yaml",
+        sha256="0" * 64,
+        exception_files=(ExceptionsFile(path="accepted.yaml", sha256="1" * 64, first=1, count=1),),
+    )
+    v = evaluate([run(InputKind.TRIVY, vuln())], p, NOW, rules=RULES, policy_ref=ref)
+    assert only(v).rule == "accepted.yaml: exceptions[0]"
+    assert [u.label for u in v.exceptions.used] == ["accepted.yaml: exceptions[0]"]
+    assert [u.label for u in v.exceptions.unused] == ["exceptions[0]"]
