@@ -51,6 +51,33 @@ def priority(d: DecidedFinding) -> tuple[Any, ...]:
     )
 
 
+class InOrder:
+    """Whether the findings given to it one by one came in `priority` order.
+
+    The engine's verdict arrives sorted by (decision, severity, id, package name, input
+    order), which `priority` only refines: checking (decision, severity, id) as the
+    findings are read anyway, and the full key only on ties, spares 25,000 full keys and
+    a sort. (The package is left out of the short key: reaching it costs cache misses.)
+    """
+
+    def __init__(self) -> None:
+        self.ok = True
+        self._prev: DecidedFinding | None = None
+        self._key: tuple[int, int, str] = (-1, 0, "")  # below every real key
+
+    def __call__(self, d: DecidedFinding) -> None:
+        if not self.ok:
+            return
+        f = d.finding
+        key = (_DECISION_ORDER[d.decision], _SEVERITY_ORDER[f.severity], f.id)
+        prev = self._prev
+        if key <= self._key and prev is not None:
+            if key < self._key or priority(d) < priority(prev):
+                self.ok = False
+                return
+        self._prev, self._key = d, key
+
+
 def failing(findings: Sequence[DecidedFinding]) -> int:
     return sum(1 for d in findings if d.decision is Decision.FAIL)
 

@@ -63,8 +63,12 @@ def _number(value: object) -> float | None:
 def cvss(f: Finding) -> float | None:
     """The highest CVSS score an ingestor recorded (`details.cvss_score` or `details.cvss`)."""
     details = f.details
-    if not details or ("cvss_score" not in details and "cvss" not in details):
-        return None
+    if not details or "cvss" not in details:
+        value = details.get("cvss_score") if details else None
+        if type(value) is float:  # the usual one score (Trivy, npm audit): no list, no calls
+            return value if 0.0 < value <= 10.0 else None
+        if value is None:
+            return None
     scores: list[float] = []
     for key in ("cvss_score", "cvss"):
         value = details.get(key)
@@ -82,26 +86,36 @@ def cvss(f: Finding) -> float | None:
     return max(scores) if scores else None
 
 
+_from_score = functools.lru_cache(maxsize=1024)(Severity.from_score)
+"""`Severity.from_score`, cached: a hundred or so distinct scores, thousands of findings."""
+
+
 def score(f: Finding) -> float | None:
     """The security-severity of one finding: its CVSS when it agrees with the severity."""
     c = cvss(f)
-    if f.severity is Severity.UNKNOWN:
+    sev = f.severity
+    if sev is Severity.UNKNOWN:
         return c
-    if c is not None and Severity.from_score(c) is f.severity:
+    if c is not None and _from_score(c) is sev:
         return c
     if f.kind is FindingKind.CODE:
         original = _number(f.details.get("security_severity"))
-        if original is not None and Severity.from_score(original) is f.severity:
+        if original is not None and _from_score(original) is sev:
             return original
-    return TRIVY_SCORE[f.severity]
+    return TRIVY_SCORE[sev]
+
+
+@functools.lru_cache(maxsize=1024)  # CVSS scores are a hundred or so values, rules thousands
+def _score_text(x: float) -> str:
+    return f"{x:.1f}"
 
 
 def max_score(occ: Sequence[DecidedFinding]) -> str | None:
     if len(occ) == 1:
         one = score(occ[0].finding)
-        return None if one is None else f"{one:.1f}"
+        return None if one is None else _score_text(one)
     scores = [s for d in occ if (s := score(d.finding)) is not None]
-    return f"{max(scores):.1f}" if scores else None
+    return _score_text(max(scores)) if scores else None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -209,29 +223,30 @@ def _single_vulnerability_rule(d: DecidedFinding) -> tuple[dict[str, Any], set[s
     pkg = f.package
     title = f.title or f.id
     description = f.details.get("description") or title
-    if pkg is None or f.aliases or not isinstance(description, str):
+    if pkg is None or not isinstance(description, str):
         return None
     if len(title) > MAX_DESCRIPTION or len(description) > MAX_DESCRIPTION:
         return None
     sev = f.severity
     fixed = ", ".join(f.fixed_versions)
     eco = pkg.ecosystem
-    name = _cell(pkg.name)
     fix = (
         f"Upgrade {pkg.name} to {fixed}."
         if fixed
         else f"No fixed version is known ({f.fix_state})."
     )
-    more = f"\n\nMore: {f.url}" if f.url else ""
+    more = f"\n\nAliases: {', '.join(sorted(set(f.aliases))[:20])}" if f.aliases else ""
+    if f.url:
+        more += f"\n\nMore: {f.url}"
     row = (
-        f"| {name}{f' ({eco})' if eco else ''} | {_cell(pkg.version or '-')} | "
+        f"| {_cell(pkg.name)}{f' ({eco})' if eco else ''} | {_cell(pkg.version or '-')} | "
         f"{_cell(fixed or '-')} | {f.fix_state} | {d.decision} |"
     )
     tags, _ = _tag_list((), f.kind, (eco,) if eco else ())
     props: dict[str, Any] = {"tags": tags, "precision": "very-high"}
     s = score(f)
     if s is not None:
-        props["security-severity"] = f"{s:.1f}"
+        props["security-severity"] = _score_text(s)
     rule: dict[str, Any] = {
         "id": f.id,
         "name": "vulnerability",

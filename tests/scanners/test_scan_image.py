@@ -153,10 +153,12 @@ def test_corrupt_db_panic_is_an_error(
     monkeypatch.setenv("TRIVY_CACHE_DIR", str(cache))
     run = scan(input_path=imgs.alpine_tar.path)
     assert run.status is InputStatus.ERROR
-    assert run.facts["scan"]["exit_code"] == 2
-    assert "Go panic" in (run.error or "")
-    assert "panic: assertion failed" in (run.error or "")
-    assert "goroutine" not in (run.error or "")
+    error = run.error or ""
+    # bbolt on a cut file usually trips an assertion (a Go panic, exit 2); once in a
+    # while the mmap read faults first ("unexpected fault address"), also a crash
+    assert run.facts["scan"]["exit_code"] != 0
+    assert "panic" in error or "fault" in error, error
+    assert "goroutine" not in error
 
 
 def test_default_settings_scan_secrets(imgs: Images) -> None:
