@@ -12,7 +12,7 @@ file from its shape lives in `gate.ingest.branch_protection`.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import unquote
 
 from pydantic import ValidationError
@@ -117,10 +117,14 @@ def _all(source: Source, value: Literal["off"] | None, field: str) -> list[State
     ]
 
 
-def read_classic(data: Any, path: str, status: int) -> Reading:
-    m = validate(_Classic, data, path)
-    repo, branch = _repo_branch(m.url)
-    st: list[Statement] = []
+class _Put(Protocol):
+    def __call__(
+        self, setting: Setting, value: Any, pointer: str, text: str | None = None
+    ) -> None: ...
+
+
+def _classic_recorder(st: list[Statement], field_prefix: str = "") -> _Put:
+    """`put(setting, value, pointer, text)`: record what classic protection says."""
 
     def put(setting: Setting, value: Any, pointer: str, text: str | None = None) -> None:
         shown = text or (f"= {_show(value)}" if value is not None else "absent from the response")
@@ -129,11 +133,19 @@ def read_classic(data: Any, path: str, status: int) -> Reading:
                 setting=setting,
                 source=Source.CLASSIC,
                 value=value,
-                field=f"classic: {pointer} {shown}",
+                field=f"classic: {field_prefix}{pointer} {shown}",
                 pointer=pointer,
             )
         )
 
+    return put
+
+
+def read_classic(data: Any, path: str, status: int) -> Reading:
+    m = validate(_Classic, data, path)
+    repo, branch = _repo_branch(m.url)
+    st: list[Statement] = []
+    put = _classic_recorder(st)
     reviews = m.required_pull_request_reviews
     for setting, key in _REVIEWS:
         if reviews is None:
@@ -159,7 +171,7 @@ def read_classic(data: Any, path: str, status: int) -> Reading:
     )
 
 
-def _checks(checks: _StatusChecks, put: Any, prefix: str = "required_status_checks.") -> None:
+def _checks(checks: _StatusChecks, put: _Put, prefix: str = "required_status_checks.") -> None:
     if checks.enforcement_level == "off":
         put(Setting.REQUIRED_STATUS_CHECKS, [], f"{prefix}enforcement_level", "= off")
     elif checks.contexts is None and checks.checks is None:
@@ -174,19 +186,7 @@ def read_status_checks(data: Any, path: str, status: int) -> Reading:
     m = validate(_StatusChecks, data, path)
     repo, branch = _repo_branch(m.url)
     st: list[Statement] = []
-
-    def put(setting: Setting, value: Any, pointer: str, text: str | None = None) -> None:
-        shown = text or (f"= {_show(value)}" if value is not None else "absent from the response")
-        st.append(
-            Statement(
-                setting=setting,
-                source=Source.CLASSIC,
-                value=value,
-                field=f"classic: required_status_checks.{pointer} {shown}",
-                pointer=pointer,
-            )
-        )
-
+    put = _classic_recorder(st, field_prefix="required_status_checks.")
     _checks(m, put, prefix="")
     judged = {s.setting for s in st}
     st += [
