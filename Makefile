@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := .demo
 
-.PHONY: demo demo-reports test lint format readme schemas bench clean
+.PHONY: demo test lint format readme schemas bench clean
 
 $(STAMP): pyproject.toml requirements/trivy.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,12 +33,6 @@ demo: $(STAMP)
 	 $(BIN)/gate check --input $(DEMO)/demo-app.tar --policy policies/default.yaml \
 	   --exceptions fixtures/demo/exceptions.yaml; \
 	 echo "exit code: $$? (0 = PASS)"
-
-## demo-reports: judge the saved reports in fixtures/demo/reports (no trivy run).
-demo-reports: $(STAMP)
-	@$(BIN)/gate check --policy fixtures/demo/reports-policy.yaml \
-	   --trivy fixtures/demo/reports/trivy.json --npm-audit fixtures/demo/reports/npm-audit.json \
-	   --pip-audit fixtures/demo/reports/pip-audit.json; echo "exit code: $$?"
 
 lint: $(STAMP)
 	$(BIN)/ruff check gate tests bench fixtures scripts
