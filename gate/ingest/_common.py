@@ -102,3 +102,12 @@ def file_mtime(path: str) -> dt.datetime | None:
         return dt.datetime.fromtimestamp(Path(path).stat().st_mtime, tz=dt.UTC)
     except OSError:
         return None
+
+
+def freshness(created: dt.datetime | None, path: str) -> tuple[dt.datetime | None, str | None]:
+    """When an input was produced, for `max_input_age`, and how gate knows: the report's
+    own timestamp (`report`), else the file's modification time (`file-mtime`)."""
+    if created is not None:
+        return created, "report"
+    mtime = file_mtime(path)
+    return mtime, "file-mtime" if mtime else None

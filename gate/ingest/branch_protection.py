@@ -35,7 +35,7 @@ from gate.ingest._branch_protection_read import (
     read_status_checks,
     validate,
 )
-from gate.ingest._common import file_mtime, load_json, sha256_hex
+from gate.ingest._common import freshness, load_json, sha256_hex
 from gate.ingest.interface import Ingestor
 from gate.models import InputKind, SourceRun, ToolInfo
 from gate.protection import Endpoint, Reading
@@ -177,8 +177,8 @@ class BranchProtectionIngestor(Ingestor):
 
     def parse(self, raw: bytes, path: str) -> SourceRun:
         reading = detect(load_json(raw, path), path)
-        mtime = file_mtime(path)
-        return to_run(reading, path, raw, freshness=mtime, freshness_source="file-mtime")
+        when, source = freshness(None, path)  # a saved API response carries no time
+        return to_run(reading, path, raw, freshness=when, freshness_source=source)
 
 
 __all__ = [

@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from gate.errors import InputError
-from gate.ingest._common import file_mtime, load_json, sha256_hex, validation_error
+from gate.ingest._common import freshness, load_json, sha256_hex, validation_error
 from gate.ingest._sniff import wrong_kind
 from gate.ingest.interface import Ingestor
 from gate.models import (
@@ -205,13 +205,13 @@ class NpmAuditIngestor(Ingestor):
         else:
             message = wrong_kind(data, self.kind) or "not an npm audit report"
             raise InputError(path, message)
-        freshness = file_mtime(path)
+        when, source = freshness(None, path)  # npm audit writes no timestamp
         return SourceRun(
             kind=self.kind,
             path=path,
             sha256=sha256_hex(raw),
-            freshness=freshness,
-            freshness_source="file-mtime" if freshness else None,
+            freshness=when,
+            freshness_source=source,
             tools=(ToolInfo(name="npm audit"),),
             findings=tuple(findings),
             facts={"format": "npm7" if "auditReportVersion" in data else "npm6"},

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from gate.errors import InputError
-from gate.ingest._common import file_mtime, load_json, sha256_hex, validation_error
+from gate.ingest._common import freshness, load_json, sha256_hex, validation_error
 from gate.ingest._sniff import wrong_kind
 from gate.ingest.interface import Ingestor
 from gate.models import (
@@ -146,7 +146,7 @@ class PipAuditIngestor(Ingestor):
                 "the findings describe the versions before the fix"
             )
         skipped += [f"{f.name}: fix skipped: {f.skip_reason}" for f in fixes if f.skip_reason]
-        freshness = file_mtime(path)
+        when, source = freshness(None, path)  # pip-audit writes no timestamp
         facts: dict[str, Any] = {
             "format": "legacy-list" if isinstance(data, list) else "dependencies",
             "dependencies": len(deps),
@@ -155,8 +155,8 @@ class PipAuditIngestor(Ingestor):
             kind=self.kind,
             path=path,
             sha256=sha256_hex(raw),
-            freshness=freshness,
-            freshness_source="file-mtime" if freshness else None,
+            freshness=when,
+            freshness_source=source,
             tools=(ToolInfo(name="pip-audit"),),
             findings=tuple(findings),
             skipped=tuple(skipped),

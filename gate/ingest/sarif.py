@@ -30,7 +30,7 @@ from pydantic import ValidationError
 
 from gate.errors import InputError
 from gate.ingest import _sarif_raw as sr
-from gate.ingest._common import file_mtime, load_json, parse_timestamp, validation_error
+from gate.ingest._common import freshness, load_json, parse_timestamp, validation_error
 from gate.ingest._sarif_run import RunContext
 from gate.ingest.interface import Ingestor
 from gate.models import (
@@ -273,14 +273,14 @@ class SarifIngestor(Ingestor):
                 }
             )
         created = max(stamps) if stamps else None
-        mtime = None if created else file_mtime(path)
+        when, source = freshness(created, path)
         return SourceRun(
             kind=InputKind.SARIF,
             path=path,
             sha256=sha256_hex(raw),
             created_at=created,
-            freshness=created or mtime,
-            freshness_source="report" if created else ("file-mtime" if mtime else None),
+            freshness=when,
+            freshness_source=source,
             tools=tuple(tools),
             findings=tuple(findings),
             facts={

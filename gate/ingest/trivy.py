@@ -39,7 +39,7 @@ import msgspec
 
 from gate._fastmodel import Maker, gc_paused
 from gate.errors import InputError
-from gate.ingest._common import file_mtime, parse_timestamp, sha256_hex
+from gate.ingest._common import freshness, parse_timestamp, sha256_hex
 from gate.ingest._trivy_raw import (
     Cvss,
     Misconfiguration,
@@ -164,14 +164,22 @@ class TrivyIngestor(Ingestor):
             )
         created = None
         if isinstance(report, Report):
+            if report.Results is None and not report.ArtifactName:
+                # every scan trivy writes names its artifact: this is no scan result
+                raise InputError(
+                    path, "the report names no artifact and holds no Results: not a scan result"
+                )
             created = parse_timestamp(report.CreatedAt)
             if report.CreatedAt and created is None:
-                warnings.append(
-                    f"CreatedAt {report.CreatedAt!r} is not a timestamp; using file time"
+                # falling back to the file's mtime could make a stale report look fresh
+                raise InputError(
+                    path,
+                    f"CreatedAt {report.CreatedAt!r} is not an RFC 3339 timestamp",
+                    "CreatedAt",
                 )
             if report.Results is None:
                 warnings.append("the report has no Results: trivy found nothing it could scan")
-        freshness, source = (created, "report") if created else (file_mtime(path), "file-mtime")
+        when, source = freshness(created, path)
         meta = _facts(report)
         if builder.suppressed:
             meta["suppressed"] = builder.suppressed
@@ -194,8 +202,8 @@ class TrivyIngestor(Ingestor):
             sha256=digest[0] if digest else sha256_hex(raw),
             subject=_subject(report),
             created_at=created,
-            freshness=freshness,
-            freshness_source=source if freshness else None,
+            freshness=when,
+            freshness_source=source,
             tools=(ToolInfo(name="Trivy", version=version),),
             findings=tuple(builder.findings),
             facts=meta,

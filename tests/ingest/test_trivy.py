@@ -299,12 +299,21 @@ def test_created_at(created: str, expected: dt.datetime) -> None:
     assert run.created_at == expected and run.freshness_source == "report"
 
 
-def test_unreadable_created_at_falls_back_to_file_time(tmp_path: Path) -> None:
+def test_unreadable_created_at_is_an_error_and_absent_falls_back_to_file_time(
+    tmp_path: Path,
+) -> None:
+    # An unreadable timestamp no longer falls back to the file's mtime: a copied stale
+    # report would look fresh. A report without CreatedAt (older trivy) still does.
     path = tmp_path / "r.json"
     path.write_text(json.dumps(report(CreatedAt="yesterday")))
+    with pytest.raises(InputError, match="CreatedAt 'yesterday'") as e:
+        TrivyIngestor().parse_file(path)
+    assert e.value.pointer == "CreatedAt"
+    doc = report()
+    doc.pop("CreatedAt", None)
+    path.write_text(json.dumps(doc))
     run = TrivyIngestor().parse_file(path)
     assert run.created_at is None and run.freshness_source == "file-mtime"
-    assert any("CreatedAt 'yesterday'" in w for w in run.warnings)
 
 
 def test_misconfiguration_pass_and_exception_are_not_findings() -> None:
@@ -444,6 +453,12 @@ def test_wrong_kind_files(name: str, match: str) -> None:
             "Results[0].Vulnerabilities[0].Severity",
         ),
         ({"SchemaVersion": 2, "runs": []}, r"not a Trivy report", None),
+        ({"SchemaVersion": 2}, r"names no artifact and holds no Results", None),
+        (
+            report(vuln(), CreatedAt="yesterday"),
+            r"CreatedAt 'yesterday' is not an RFC 3339 timestamp",
+            "CreatedAt",
+        ),
     ],
 )
 def test_malformed_documents(doc: Any, match: str, pointer: str | None) -> None:
