@@ -11,15 +11,12 @@ import functools
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 
 from gate import __version__, wiring
 from gate.errors import GateError, UsageError
-
-if TYPE_CHECKING:
-    pass
 
 app = typer.Typer(
     name="gate",
@@ -283,6 +280,10 @@ def _run(args: list[str]) -> int:
             + ("" if verbose else " (rerun with --verbose for the traceback)")
         )
         return EXIT_ERROR
+    finally:
+        from gate.scanners import early
+
+        early.discard()  # a scan started early that this command did not adopt
     return 0
 
 

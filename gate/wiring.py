@@ -37,20 +37,12 @@ def parse_now(value: str | None) -> dt.datetime:
     return parsed
 
 
-def resolve_policy(path: Path | None) -> Path:
-    from gate.policy.load import bundled_policy_path
-
-    if path is not None:
-        return path
-    local = Path("gate.yaml")
-    return local if local.is_file() else bundled_policy_path("default")
-
-
 def load_policy_and_exceptions(
     path: Path | None, extra: list[Path], now: dt.datetime
 ) -> tuple[Policy, PolicyRef]:
     from gate.models import ExceptionsFile
     from gate.policy.load import check_exception_horizon, load_policy, read_exceptions_file
+    from gate.policy.paths import resolve_policy
 
     policy, ref = load_policy(resolve_policy(path), today=now.date())
     if not extra:
@@ -191,10 +183,13 @@ def write_outputs(
 
 
 def import_judging() -> None:
-    import gate.engine
+    """Load what judging a scan needs, while trivy runs, so none of it waits for the scan."""
     import gate.ingest.trivy
     import gate.report.console
     import gate.report.json  # noqa: F401
+    from gate.rules import default_rules
+
+    default_rules()  # imports each rule's module (and the engine's)
 
 
 def meanwhile(work: Callable[[], list[SourceRun]], other: Callable[[], None]) -> list[SourceRun]:

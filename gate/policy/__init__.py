@@ -1,6 +1,3 @@
-"""The policy file: its model (`model.py`) and its loader (`load.py`)."""
-
-from gate.policy.load import load_policy, policy_json_schema
-from gate.policy.model import Policy
-
-__all__ = ["Policy", "load_policy", "policy_json_schema"]
+"""The policy file: its model (`model.py`), its loader (`load.py`) and which file is read
+(`paths.py`). Import from those modules: this package imports nothing, so reading a policy's
+path stays free of pydantic."""

@@ -14,21 +14,6 @@ from gate.errors import PolicyError
 from gate.models import PolicyRef
 from gate.policy.model import Policy, PolicyException
 
-_PACKAGE_DIR = Path(__file__).resolve().parent.parent
-
-
-def bundled_policy_path(name: str = "default") -> Path:
-    """A policy shipped with gate: `policies/NAME.yaml`.
-
-    The wheel carries `policies/` as `gate/_policies/` (see pyproject's force-include);
-    a source checkout reads the repository's `policies/` directly.
-    """
-    for folder in (_PACKAGE_DIR / "_policies", _PACKAGE_DIR.parent / "policies"):
-        candidate = folder / f"{name}.yaml"
-        if candidate.is_file():
-            return candidate
-    return _PACKAGE_DIR.parent / "policies" / f"{name}.yaml"
-
 
 def _loc(loc: tuple[int | str, ...]) -> str:
     out = ""

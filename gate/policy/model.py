@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gate.models import FixState, InputKind, Severity
+from gate.scanners.trivy_command import DEFAULT_SCANNERS
 
 
 class _Strict(BaseModel):
@@ -235,7 +236,7 @@ class TrivySettings(_Strict):
     """How `gate check IMAGE` runs trivy: the policy says what "scanned" means."""
 
     scanners: list[Literal["vuln", "secret", "misconfig", "license"]] = Field(
-        default_factory=lambda: ["vuln", "secret"]  # type: ignore[arg-type]
+        default_factory=lambda: list(DEFAULT_SCANNERS)  # type: ignore[arg-type]
     )
     pkg_types: list[Literal["os", "library"]] | None = None
     detection_priority: Literal["precise", "comprehensive"] | None = None

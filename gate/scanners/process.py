@@ -15,35 +15,38 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import IO
 
 TAIL_LINES = 40
+EARLY_LINES = 1000
+"""Lines kept for a callback attached late (a process started before the CLI loaded)."""
 KILL_GRACE = 2.0
 
 
-@dataclass
 class ProcessResult:
-    argv: list[str]
-    returncode: int | None
-    """None when the process could not be started or was killed for the timeout."""
-    duration_s: float
-    timed_out: bool = False
-    stderr_tail: list[str] = field(default_factory=list)
-    start_error: str | None = None
-    """Why the process could not be started (`OSError` text)."""
+    """How a run ended. (A plain class: `dataclasses` costs 10 ms to import, and this module
+    is on the path to trivy's early start.)"""
 
+    __slots__ = ("argv", "duration_s", "returncode", "start_error", "stderr_tail", "timed_out")
 
-def _pump(stream: IO[bytes], tail: deque[str], on_line: Callable[[str], None] | None) -> None:
-    for raw in iter(stream.readline, b""):
-        line = raw.decode("utf-8", "replace").rstrip("\r\n")
-        tail.append(line)
-        if on_line is not None:
-            try:
-                on_line(line)
-            except Exception:  # noqa: S110 - a display callback must never break the run
-                pass
-    stream.close()
+    def __init__(
+        self,
+        argv: list[str],
+        returncode: int | None,
+        duration_s: float,
+        *,
+        timed_out: bool = False,
+        stderr_tail: list[str] | None = None,
+        start_error: str | None = None,
+    ) -> None:
+        self.argv = argv
+        self.returncode = returncode
+        """None when the process could not be started or was killed for the timeout."""
+        self.duration_s = duration_s
+        self.timed_out = timed_out
+        self.stderr_tail = stderr_tail or []
+        self.start_error = start_error
+        """Why the process could not be started (`OSError` text)."""
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -84,6 +87,103 @@ def start(
     )
 
 
+class Running:
+    """A started process: its stderr is read line by line on a thread into a bounded tail,
+    and its exit is awaited on another. `finish` waits for it (or kills it at the timeout,
+    counted from the start); lines read before a callback is attached are handed to it when
+    it is, so a process started early loses none of its progress lines.
+    """
+
+    def __init__(self, argv: Sequence[str], proc: subprocess.Popen[bytes], began: float) -> None:
+        self.argv = list(argv)
+        self.proc = proc
+        self.began = began
+        self.tail: deque[str] = deque(maxlen=TAIL_LINES)
+        self._lock = threading.Lock()
+        self._early: deque[str] = deque(maxlen=EARLY_LINES)
+        self._on_line: Callable[[str], None] | None = None
+        assert proc.stderr is not None
+        self._reader = threading.Thread(target=self._pump, args=(proc.stderr,), daemon=True)
+        self._reader.start()
+        # `Popen.wait(timeout)` polls with sleeps of up to 50 ms (a third of a small scan);
+        # a thread blocked in waitpid() wakes the join the moment the process exits.
+        self.ended: float | None = None
+        """When the process exited (`time.monotonic()`), seen by the waiter thread."""
+        self._waiter = threading.Thread(target=self._wait, daemon=True)
+        self._waiter.start()
+
+    def _wait(self) -> None:
+        self.proc.wait()
+        self.ended = time.monotonic()
+
+    def _pump(self, stream: IO[bytes]) -> None:
+        for raw in iter(stream.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            self.tail.append(line)
+            with self._lock:
+                if self._on_line is None:
+                    self._early.append(line)
+                    continue
+                self._emit(self._on_line, line)
+        stream.close()
+
+    @staticmethod
+    def _emit(on_line: Callable[[str], None], line: str) -> None:
+        try:
+            on_line(line)
+        except Exception:  # noqa: S110 - a display callback must never break the run
+            pass
+
+    def attach(self, on_line: Callable[[str], None]) -> None:
+        """Send every stderr line to `on_line`: first those read so far, then each new one."""
+        with self._lock:
+            while self._early:
+                self._emit(on_line, self._early.popleft())
+            self._on_line = on_line
+
+    def finish(
+        self, *, timeout: float, on_line: Callable[[str], None] | None = None
+    ) -> ProcessResult:
+        """Wait until the process exits, or kill its group `timeout` s after it started."""
+        if on_line is not None:
+            self.attach(on_line)
+        timed_out = False
+        try:
+            self._waiter.join(timeout=max(timeout - (time.monotonic() - self.began), 0.0))
+            if self._waiter.is_alive():
+                timed_out = True
+                _kill_group(self.proc)
+                self._waiter.join()
+        except BaseException:  # KeyboardInterrupt: never leave the scanner running
+            _kill_group(self.proc)
+            raise
+        # A process started early may have ended before anyone waited: one that ran past
+        # its deadline is timed out all the same, as it would have been killed.
+        if self.ended is not None and self.ended - self.began > timeout:
+            timed_out = True
+        self._reader.join(timeout=KILL_GRACE)
+        return ProcessResult(
+            self.argv,
+            None if timed_out else self.proc.returncode,
+            time.monotonic() - self.began,
+            timed_out=timed_out,
+            stderr_tail=list(self.tail),
+        )
+
+    def cancel(self) -> None:
+        """Kill the process group (if still running) and wait for it."""
+        if self.proc.poll() is None:
+            _kill_group(self.proc)
+        self._waiter.join()
+        self._reader.join(timeout=KILL_GRACE)
+
+
+def launch(argv: Sequence[str], *, env: Mapping[str, str]) -> Running:
+    """Start `argv` (see `start`) and begin reading its stderr; raises `OSError`."""
+    began = time.monotonic()
+    return Running(argv, start(argv, env=env), began)
+
+
 def run(
     argv: Sequence[str],
     *,
@@ -94,38 +194,12 @@ def run(
     """Run `argv` to completion or until `timeout` seconds have passed (then kill its group)."""
     began = time.monotonic()
     try:
-        proc = start(argv, env=env)
+        running = launch(argv, env=env)
     except OSError as e:
         return ProcessResult(
             list(argv), None, time.monotonic() - began, start_error=e.strerror or str(e)
         )
-    tail: deque[str] = deque(maxlen=TAIL_LINES)
-    assert proc.stderr is not None
-    reader = threading.Thread(target=_pump, args=(proc.stderr, tail, on_line), daemon=True)
-    reader.start()
-    # `Popen.wait(timeout)` polls with sleeps of up to 50 ms (a third of a small scan);
-    # a thread blocked in waitpid() wakes the join the moment the process exits.
-    waiter = threading.Thread(target=proc.wait, daemon=True)
-    waiter.start()
-    timed_out = False
-    try:
-        waiter.join(timeout=max(timeout, 0.0))
-        if waiter.is_alive():
-            timed_out = True
-            _kill_group(proc)
-            waiter.join()
-    except BaseException:  # KeyboardInterrupt: never leave the scanner running
-        _kill_group(proc)
-        raise
-    reader.join(timeout=KILL_GRACE)
-    duration = time.monotonic() - began
-    return ProcessResult(
-        list(argv),
-        None if timed_out else proc.returncode,
-        duration,
-        timed_out=timed_out,
-        stderr_tail=list(tail),
-    )
+    return running.finish(timeout=timeout, on_line=on_line)
 
 
 def capture(

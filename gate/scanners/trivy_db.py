@@ -12,9 +12,6 @@ gate passes trivy an explicit `--cache-dir` (`TRIVY_CACHE_DIR`, else trivy's own
 from __future__ import annotations
 
 import json
-import os
-import sys
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,24 +38,6 @@ class TrivyVersion:
     db: dict[str, Any] = field(default_factory=lambda: dict.fromkeys(DB_KEYS))
     """`facts["trivy_db"]`: version, updated_at, next_update, downloaded_at (None if unknown)."""
     error: str | None = None
-
-
-def default_cache_dir(env: Mapping[str, str]) -> str:
-    """trivy's cache dir: `TRIVY_CACHE_DIR`, else Go's `os.UserCacheDir()` + `/trivy`."""
-    if env.get("TRIVY_CACHE_DIR"):
-        return env["TRIVY_CACHE_DIR"]
-    home = env.get("HOME")
-    base: str | None
-    if sys.platform == "win32":  # pragma: no cover - not a supported CI platform
-        base = env.get("LocalAppData")
-    elif sys.platform == "darwin":  # pragma: no cover
-        base = os.path.join(home, "Library", "Caches") if home else None
-    else:
-        xdg = env.get("XDG_CACHE_HOME")
-        base = (
-            xdg if xdg and os.path.isabs(xdg) else (os.path.join(home, ".cache") if home else None)
-        )
-    return os.path.join(base or env.get("TMPDIR") or tempfile.gettempdir(), "trivy")
 
 
 def version_argv(trivy: str, cache_dir: str) -> list[str]:

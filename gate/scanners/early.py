@@ -1,0 +1,207 @@
+"""Start trivy before the CLI is loaded, so gate's own start-up runs while trivy scans.
+
+`gate check IMAGE` spends ~0.2 s importing typer, pydantic and its models and validating
+the policy before it could run trivy; on a small image that is longer than the scan. The
+console script therefore calls `start(argv)` first: when the arguments plainly ask for a
+scan, it reads only the policy's `trivy:` block, builds the command exactly as the scan
+will (`gate.scanners.trivy_command`) and starts trivy. The normal path then parses and
+validates everything as usual, and `gate.scanners.trivy` adopts the running process only
+if the argv and environment it builds are identical (`claim`); otherwise the early
+process is killed and trivy runs again. An invalid policy or command line kills it too
+(`discard`, when the command ends). Speculation never decides anything: it only saves time.
+
+Anything unusual (an option this parser does not know, `--help`, two images, a policy it
+cannot read) means no early start, and gate runs exactly as without it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from gate.errors import GateError
+from gate.policy.paths import resolve_policy
+from gate.scanners import process
+from gate.scanners.trivy_command import (
+    DEFAULT_SCANNERS,
+    REPORT_NAME,
+    build_argv,
+    default_cache_dir,
+    find_trivy,
+    input_target,
+    registry_target,
+)
+
+# `gate check`'s options; tests/scanners/test_early.py keeps these equal to the CLI's.
+VALUE_OPTIONS = frozenset(
+    {
+        "--input",
+        "--trivy",
+        "--npm-audit",
+        "--pip-audit",
+        "--sarif",
+        "--branch-protection",
+        "--github-repo",
+        "--branch",
+        "--policy",
+        "--exceptions",
+        "--json",
+        "--summary",
+        "--sarif-output",
+        "--sarif-location",
+        "--sarif-category",
+        "--trivy-bin",
+        "--scan-timeout",
+        "--now",
+    }
+)
+FLAG_OPTIONS = frozenset({"--verify-digest", "--no-verify-digest", "--verbose", "-v"})
+DEFAULT_TIMEOUT = 600.0
+_TRIVY_KEYS = frozenset({"scanners", "pkg_types", "detection_priority"})
+
+
+class Options:
+    """The policy's `trivy:` block, read without validating the rest of the policy."""
+
+    __slots__ = ("detection_priority", "pkg_types", "scanners")
+
+    def __init__(
+        self,
+        scanners: tuple[str, ...] = DEFAULT_SCANNERS,
+        pkg_types: tuple[str, ...] | None = None,
+        detection_priority: str | None = None,
+    ) -> None:
+        self.scanners = scanners
+        self.pkg_types = pkg_types
+        self.detection_priority = detection_priority
+
+
+class EarlyScan:
+    """A trivy process started before the CLI, with everything its argv was built from."""
+
+    def __init__(
+        self, argv: list[str], env: dict[str, str], workdir: Path, running: process.Running
+    ) -> None:
+        self.argv = argv
+        self.env = env
+        self.workdir = workdir
+        self.running = running
+
+    def cancel(self) -> None:
+        """Kill trivy (if still running) and remove its working directory."""
+        self.running.cancel()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+_pending: list[EarlyScan] = []
+
+
+def parse_check_args(args: Sequence[str]) -> dict[str, str] | None:
+    """`gate check`'s arguments as {option: last value} (IMAGE under "IMAGE"), or None
+    when they do not plainly ask for one scan."""
+    if not args or args[0] != "check":
+        return None
+    found: dict[str, str] = {}
+    rest = list(args[1:])
+    while rest:
+        arg = rest.pop(0)
+        if arg.startswith("--") and "=" in arg:
+            name, value = arg.split("=", 1)
+            if name not in VALUE_OPTIONS:
+                return None
+            found[name] = value
+        elif arg in VALUE_OPTIONS:
+            if not rest:
+                return None
+            found[arg] = rest.pop(0)
+        elif arg in FLAG_OPTIONS:
+            continue
+        elif arg.startswith("-") or "IMAGE" in found:
+            return None  # --help, an unknown option, `--`, a second IMAGE: typer decides
+        else:
+            found["IMAGE"] = arg
+    if ("IMAGE" in found) == ("--input" in found):
+        return None
+    return found
+
+
+def read_options(path: Path) -> Options | None:
+    """The `trivy:` block of the policy at `path`, or None if it is not plainly readable."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_bytes())
+    except (OSError, yaml.YAMLError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    block = data.get("trivy")
+    if block is None:
+        return Options()
+    if not isinstance(block, dict) or not set(block) <= _TRIVY_KEYS:
+        return None
+    scanners = block.get("scanners", list(DEFAULT_SCANNERS))
+    pkg_types = block.get("pkg_types")
+    priority = block.get("detection_priority")
+    if not _strings(scanners) or not (pkg_types is None or _strings(pkg_types)):
+        return None
+    if not (priority is None or isinstance(priority, str)):
+        return None
+    return Options(tuple(scanners), None if pkg_types is None else tuple(pkg_types), priority)
+
+
+def _strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def start(args: Sequence[str], env: Mapping[str, str] | None = None) -> EarlyScan | None:
+    """Start trivy now if `args` (without the program name) ask `gate check` for a scan."""
+    found = parse_check_args(args)
+    if found is None:
+        return None
+    try:
+        timeout = float(found.get("--scan-timeout", DEFAULT_TIMEOUT))
+    except ValueError:
+        return None
+    given = found.get("--policy")
+    options = read_options(resolve_policy(None if given is None else Path(given)))
+    if options is None:
+        return None
+    env = dict(os.environ if env is None else env)
+    workdir = Path(tempfile.mkdtemp(prefix="gate-trivy-"))
+    try:
+        trivy = find_trivy(found.get("--trivy-bin"), env)
+        if "IMAGE" in found:
+            target = registry_target(found["IMAGE"])
+        else:
+            target = input_target(Path(found["--input"]).absolute(), workdir)[0]
+        argv = build_argv(
+            trivy,
+            target,
+            workdir / REPORT_NAME,
+            options,
+            timeout,
+            default_cache_dir(env),
+        )
+        running = process.launch(argv, env=env)
+    except (GateError, OSError):
+        shutil.rmtree(workdir, ignore_errors=True)
+        return None  # the normal path reports it, with its own message
+    scan = EarlyScan(argv, env, workdir, running)
+    discard()
+    _pending.append(scan)
+    return scan
+
+
+def claim() -> EarlyScan | None:
+    """The early scan, now owned by the caller (who must adopt or cancel it), or None."""
+    return _pending.pop() if _pending else None
+
+
+def discard() -> None:
+    """Kill an early scan nobody claimed (a usage error, an invalid policy)."""
+    while _pending:
+        _pending.pop().cancel()
