@@ -243,7 +243,7 @@ def policy_schema() -> None:
 @app.command("schema")
 def verdict_schema() -> None:
     """Print the JSON verdict's JSON Schema."""
-    from gate.report.json import verdict_json_schema
+    from gate.report.json_schema import verdict_json_schema
 
     typer.echo(verdict_json_schema(), nl=False)
 

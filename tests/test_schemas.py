@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gate.report.json import verdict_json_schema
+from gate.report.json_schema import verdict_json_schema
 
 
 def test_verdict_schema_is_up_to_date(repo_root):

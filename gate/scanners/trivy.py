@@ -17,7 +17,9 @@ How trivy is run:
 - `--exit-code 0`: trivy exits 0 with or without findings, so any other exit code is a
   failure (1 is a fatal error, 2 a Go panic, e.g. a corrupt DB);
 - `--image-src remote` for registry images: gate judges what the registry serves;
-- a timeout kills trivy's whole process group.
+- a timeout kills trivy's whole process group;
+- the `gate` command starts trivy before its CLI loads (`gate.scanners.early`); the scan
+  adopts that process only if the argv and environment it builds here are identical.
 
 The subject is the image repository plus the manifest digest trivy scanned
 (`Metadata.RepoDigests`), optionally cross-checked with a HEAD on the registry

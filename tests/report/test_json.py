@@ -8,7 +8,8 @@ import jsonschema
 import pytest
 
 from gate.models import Decision, Severity
-from gate.report.json import render_json, verdict_document, verdict_json_schema
+from gate.report.json import render_json, verdict_document
+from gate.report.json_schema import verdict_json_schema
 
 from .builders import broken_input, code_finding, decided, image_input, verdict, vuln
 
