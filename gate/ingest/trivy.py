@@ -158,7 +158,9 @@ class TrivyIngestor(Ingestor):
         finally:
             hasher.join()
         warnings = builder.warnings
+        meta = _facts(report)
         if builder.licenses:
+            meta["licenses_ignored"] = builder.licenses
             warnings.append(
                 f"{builder.licenses} license findings ignored (gate has no license policy)"
             )
@@ -180,7 +182,6 @@ class TrivyIngestor(Ingestor):
             if report.Results is None:
                 warnings.append("the report has no Results: trivy found nothing it could scan")
         when, source = freshness(created, path)
-        meta = _facts(report)
         if builder.suppressed:
             meta["suppressed"] = builder.suppressed
             by = sorted({str(s["source"] or "an ignore rule") for s in builder.suppressed})

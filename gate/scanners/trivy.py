@@ -14,8 +14,10 @@ How trivy is run:
 - hermetic flags override any `trivy.yaml`, `.trivyignore` or `TRIVY_*` setting that would
   hide findings: gate filters the full report itself, so trivy reports every severity, fix
   status, path and package type the policy asks for;
-- `--exit-code 0`: trivy exits 0 with or without findings, so any other exit code is a
-  failure (1 is a fatal error, 2 a Go panic, e.g. a corrupt DB);
+- `--exit-code 4`: trivy exits 4 when its report holds findings and 0 when it holds none,
+  and the report must agree with the exit code (a report that lost its findings, or gained
+  some, is not the one trivy wrote); any other exit code is a failure (1 is a fatal error,
+  2 a Go panic, e.g. a corrupt DB);
 - `--image-src remote` for registry images: gate judges what the registry serves;
 - a timeout kills trivy's whole process group;
 - the `gate` command starts trivy before its CLI loads (`gate.scanners.early`); the scan
@@ -46,6 +48,7 @@ from gate.progress import Progress
 from gate.scanners import binding, early, process, trivy_db
 from gate.scanners.redact import redact, redact_argv, secret_values
 from gate.scanners.trivy_command import (
+    FINDINGS_EXIT,
     INSTALL_HINT,
     REPORT_NAME,
     build_argv,
@@ -177,17 +180,18 @@ class _Scan:
                 f"trivy did not finish scanning {self.display} within {self.timeout:g}s "
                 f"(--scan-timeout) and was killed{self.tail(result.stderr_tail)}"
             )
-        if result.returncode != 0:
+        if result.returncode not in (0, FINDINGS_EXIT):
             raise ScannerError(
                 f"trivy failed scanning {self.display}: {_exit_text(result.returncode)}"
                 f"{self.tail(result.stderr_tail)}"
             )
         self.bar.phase("reading the report")
-        run = self._parse(output, result.stderr_tail)
+        run = self._parse(output, result.returncode, result.stderr_tail)
         self.bar.phase("checking the vulnerability DB")
         version = self._version(trivy)
         self.facts["trivy_db"] = trivy_db.facts(version)
         subject = self._subject(run)
+        self._agrees(run, result.returncode)
         if version.version and not any(t.version for t in run.tools):
             tools = (ToolInfo(name="Trivy", version=version.version),)
             run = run.model_copy(update={"tools": tools})
@@ -200,16 +204,17 @@ class _Scan:
             }
         )
 
-    def _parse(self, output: Path, stderr_tail: list[str]) -> SourceRun:
+    def _parse(self, output: Path, code: int | None, stderr_tail: list[str]) -> SourceRun:
         from gate.ingest.trivy import TrivyIngestor
 
         if not output.is_file():
             raise ScannerError(
-                f"trivy exited 0 but wrote no report for {self.display}{self.tail(stderr_tail)}"
+                f"trivy exited {code} but wrote no report for {self.display}"
+                f"{self.tail(stderr_tail)}"
             )
         raw = output.read_bytes()
         if not raw.strip():
-            raise ScannerError(f"trivy exited 0 but its report for {self.display} is empty")
+            raise ScannerError(f"trivy exited {code} but its report for {self.display} is empty")
         try:
             run = TrivyIngestor().parse(raw, self.display)
         except InputError as e:
@@ -218,6 +223,20 @@ class _Scan:
                 f"trivy's report for {self.display} is unusable{where}: {e.message}"
             ) from None
         return run
+
+    def _agrees(self, run: SourceRun, code: int | None) -> None:
+        """trivy's exit code says whether it found anything; its report must say the same."""
+        found = len(run.findings) + int(run.facts.get("licenses_ignored", 0))
+        if code == FINDINGS_EXIT and not found:
+            raise ScannerError(
+                f"trivy exited {FINDINGS_EXIT} (findings) but its report for {self.display} "
+                "holds none: it is not the report trivy wrote (truncated or replaced?)"
+            )
+        if code == 0 and found:
+            raise ScannerError(
+                f"trivy exited 0 (no findings) but its report for {self.display} holds {found}: "
+                "it is not the report trivy wrote (replaced?)"
+            )
 
     def _version(self, trivy: str) -> trivy_db.TrivyVersion:
         """The DB trivy used: its metadata.json, else `trivy version --format json`."""

@@ -5,8 +5,9 @@ before the CLI is imported, and the scan adopts that early process only when the
 builds here is identical.
 
 The flags are hermetic: they override any `trivy.yaml`, `.trivyignore` or `TRIVY_*` setting
-that would hide findings (gate filters the full report itself), and `--exit-code 0` makes
-any other exit code a failure (1 is a fatal error, 2 a Go panic).
+that would hide findings (gate filters the full report itself). `--exit-code 4`
+(`FINDINGS_EXIT`) is trivy's "found something", distinct from its failures (1 is a fatal
+error, 2 a Go panic); 0 is "found nothing", and the scan checks the report agrees.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ SEVERITIES = "UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL"
 DEFAULT_SCANNERS = ("vuln", "secret")
 """What `gate check IMAGE` scans for when the policy's `trivy.scanners` is not set."""
 DEFAULT_PKG_TYPES = ("os", "library")
+FINDINGS_EXIT = 4
+"""trivy's exit code when its report holds findings (vulnerabilities, secrets, licenses or
+failed misconfigurations): not 1 (fatal) nor 2 (a Go panic)."""
 REPORT_NAME = "report.json"
 
 
@@ -122,7 +126,7 @@ def build_argv(
         "image",
         "--format=json",
         f"--output={output}",
-        "--exit-code=0",
+        f"--exit-code={FINDINGS_EXIT}",
         "--exit-on-eol=0",
         "--config=",
         "--ignorefile=",

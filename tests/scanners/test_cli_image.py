@@ -73,7 +73,7 @@ def test_demo_fails_on_fixable_high_and_critical(demo_env: Path, tmp_path: Path)
     }
     (run,) = v["inputs"]
     assert run["facts"]["trivy_db"]["updated_at"]
-    assert run["facts"]["scan"]["exit_code"] == 0
+    assert run["facts"]["scan"]["exit_code"] == 4  # trivy found something
     assert run["subject"]["digest"] is None  # a docker-archive: nothing to sign
     assert run["subject"]["image_id"].startswith("sha256:")
 

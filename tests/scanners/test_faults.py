@@ -50,14 +50,16 @@ if mode == "sleep":
     time.sleep(30)
 body = {"empty": "", "null": "null", "truncated": '{"SchemaVersion": 2, "Results": [',
         "array": '[{"Target": "x", "Vulnerabilities": []}]'}.get(mode)
-open(out, "w").write(report() if body is None else body)
+text = report() if body is None else body
+open(out, "w").write(text)
+found = body is None and any(r.get("Vulnerabilities") for r in json.loads(text)["Results"] or [])
 if mode == "fatal":
     sys.stderr.write(
         "2026-11-26T04:10:48Z\tINFO\tLoading registry.example/app\n"
         "2026-11-26T04:10:48Z\tFATAL\tFatal error\tGET https://gate:hunter2-pass@registry"
         ".example/v2/: Authorization: Bearer tok-abcdef123456 (GITHUB_TOKEN ghs_fakefakefake)\n")
     sys.exit(1)
-sys.exit(int(os.environ.get("FAKE_EXIT", "0")))
+sys.exit(int(os.environ.get("FAKE_EXIT", "4" if found else "0")))  # as trivy --exit-code=4
 """
 
 
@@ -170,6 +172,34 @@ def test_unexpected_exit_code(
     assert run.status is InputStatus.ERROR
     assert f"unexpected exit code {code}" in (run.error or "")
     assert run.facts["scan"]["exit_code"] == code
+
+
+@pytest.mark.parametrize(
+    ("code", "results", "message"),
+    [
+        (4, [], "trivy exited 4 (findings) but its report for {path} holds none"),
+        (0, None, "trivy exited 0 (no findings) but its report for {path} holds 7"),
+    ],
+)
+def test_exit_code_and_report_disagree(
+    fake: Path,
+    imgs: Images,
+    monkeypatch: pytest.MonkeyPatch,
+    code: int,
+    results: list[object] | None,
+    message: str,
+) -> None:
+    """trivy's exit code says whether it found anything: a report that says otherwise (its
+    findings lost, or a report with findings in place of a clean one) is not trivy's."""
+    patch: dict[str, object] = {"ArtifactName": "{target}"}
+    if results is not None:
+        patch["Results"] = results
+    monkeypatch.setenv("FAKE_PATCH", json.dumps(patch))
+    monkeypatch.setenv("FAKE_EXIT", str(code))
+    run = scan(input_path=imgs.debian_tar.path)
+    assert run.status is InputStatus.ERROR
+    assert message.format(path=imgs.debian_tar.path) in (run.error or "")
+    assert run.findings == ()
 
 
 def test_fake_sanity_same_image_passes(

@@ -72,9 +72,9 @@ def test_docker_archive(imgs: Images, attr: str, distro: str, kind: str) -> None
     assert run.subject.name == "gate-fixture:1"
     assert any("cannot be signed" in w for w in run.warnings)
     assert run.facts["archive"] == {"format": kind, "manifest_digest": None}
-    assert run.facts["scan"]["exit_code"] == 0
+    assert run.facts["scan"]["exit_code"] == 4  # findings
     assert run.facts["scan"]["duration_s"] > 0
-    assert "--exit-code=0" in run.facts["scan"]["argv"]
+    assert "--exit-code=4" in run.facts["scan"]["argv"]
     assert run.sha256 and len(run.sha256) == 64
 
 
@@ -245,3 +245,13 @@ def test_bad_calls_are_usage_errors(imgs: Images) -> None:
         scan(None)
     with pytest.raises(UsageError, match="not an image reference"):
         scan("Not An Image!")
+
+
+def test_license_findings_are_counted_against_trivys_exit_code(imgs: Images) -> None:
+    """trivy exits 4 for license findings too; gate has no license policy and judges none,
+    but counts them, so the report still agrees with the exit code."""
+    run = scan(input_path=imgs.alpine_tar.path, settings=TrivySettings(scanners=["license"]))
+    assert run.status is InputStatus.OK, run.error
+    assert run.facts["scan"]["exit_code"] == 4
+    assert run.facts["licenses_ignored"] > 0
+    assert run.findings == ()
