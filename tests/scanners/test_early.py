@@ -54,6 +54,14 @@ def comparable(verdict: Path) -> dict[str, Any]:
     return {k: data[k] for k in ("result", "subject", "counts", "findings", "errors")}
 
 
+@pytest.fixture
+def slow_trivy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """GATE_TRIVY = a fake trivy that only sleeps for a minute."""
+    slow = write_script(tmp_path / "bin" / "trivy", "import time\ntime.sleep(60)\n")
+    monkeypatch.setenv("GATE_TRIVY", str(slow))
+    return slow
+
+
 def gone(scan: early.EarlyScan) -> bool:
     return scan.running.proc.poll() is not None and not scan.workdir.exists()
 
@@ -181,15 +189,10 @@ def test_policy_changed_after_the_early_start_runs_trivy_again(
 
 
 def test_invalid_policy_kills_the_early_scan(
-    imgs: Images,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    imgs: Images, tmp_path: Path, capsys: pytest.CaptureFixture[str], slow_trivy: Path
 ) -> None:
     """The `trivy:` block reads fine, the rest of the policy is invalid: exit 2, and the
     trivy started early (here a slow fake one) does not outlive the command."""
-    slow = write_script(tmp_path / "bin" / "trivy", "import time\ntime.sleep(60)\n")
-    monkeypatch.setenv("GATE_TRIVY", str(slow))
     policy = tmp_path / "bad.yaml"
     policy.write_text("apiVersion: gate/v1\nvulnerabilities:\n  fail_on: SEVERE\n")
     args = ["check", "--input", str(imgs.alpine_tar.path), "--policy", str(policy)]
@@ -202,13 +205,8 @@ def test_invalid_policy_kills_the_early_scan(
 
 
 def test_usage_error_kills_the_early_scan(
-    imgs: Images,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    imgs: Images, capsys: pytest.CaptureFixture[str], slow_trivy: Path
 ) -> None:
-    slow = write_script(tmp_path / "bin" / "trivy", "import time\ntime.sleep(60)\n")
-    monkeypatch.setenv("GATE_TRIVY", str(slow))
     args = ["check", "--input", str(imgs.alpine_tar.path), "--scan-timeout", "5"]
     scan = early.start(args)
     assert scan is not None
@@ -218,15 +216,10 @@ def test_usage_error_kills_the_early_scan(
 
 
 def test_timeout_counts_from_the_early_start(
-    imgs: Images,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    imgs: Images, capsys: pytest.CaptureFixture[str], slow_trivy: Path
 ) -> None:
     """A scan that outlives `--scan-timeout` is an ERROR whether or not gate was watching
     when the deadline passed."""
-    slow = write_script(tmp_path / "bin" / "trivy", "import time\ntime.sleep(60)\n")
-    monkeypatch.setenv("GATE_TRIVY", str(slow))
     args = ["check", "--input", str(imgs.alpine_tar.path), "--scan-timeout", "1"]
     scan = early.start(args)
     assert scan is not None
