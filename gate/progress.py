@@ -65,6 +65,10 @@ class Progress:
     def elapsed(self) -> float:
         return time.monotonic() - self._start
 
+    def started_at(self, when: float) -> None:
+        """Count the elapsed time from `when` (`time.monotonic()`): a step begun earlier."""
+        self._start = when
+
     def __enter__(self) -> Progress:
         self._start = time.monotonic()
         if self.enabled and self.spinner:

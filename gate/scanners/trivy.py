@@ -155,9 +155,12 @@ class _Scan:
         if head_start is not None:
             if head_start.argv == argv and head_start.env == self.env:
                 self.started_early = True
+                self.bar.started_at(head_start.running.began)  # elapsed: since trivy started
+                self.bar.phase(f"scanning {self.display}")
                 return head_start.running.finish(timeout=self.timeout, on_line=self.on_line)
             head_start.running.cancel()  # built from other settings: not this scan
             (head_start.workdir / REPORT_NAME).unlink(missing_ok=True)
+        self.bar.phase(f"scanning {self.display}")
         return process.run(argv, env=self.env, timeout=self.timeout, on_line=self.on_line)
 
     def _run(self, trivy: str, workdir: Path, head_start: early.EarlyScan | None) -> SourceRun:
@@ -165,7 +168,6 @@ class _Scan:
         argv = build_argv(
             trivy, self.target_args(workdir), output, self.settings, self.timeout, self.cache_dir
         )
-        self.bar.phase(f"scanning {self.display}")
         result = self._start(argv, head_start)
         self.facts["scan"] = {
             "argv": redact_argv(argv, self.secrets),

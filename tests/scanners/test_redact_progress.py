@@ -76,6 +76,19 @@ def test_plain_lines_in_ci() -> None:
     assert all(line.endswith("s)") for line in lines)
 
 
+def test_elapsed_counts_from_an_earlier_start() -> None:
+    """A scan started before the CLI loaded: its elapsed time counts from trivy's start."""
+    import time
+
+    out = io.StringIO()
+    with Progress("trivy", stream=out, spinner=False) as bar:
+        bar.started_at(time.monotonic() - 5)
+        bar.phase("scanning app:1")
+    (line,) = out.getvalue().splitlines()
+    seconds = float(line.rsplit(" (", 1)[1].removesuffix("s)"))
+    assert 5.0 <= seconds < 6.0
+
+
 def test_spinner_on_a_terminal() -> None:
     out = io.StringIO()
     with Progress("trivy", stream=out, spinner=True, interval=0.01) as bar:
