@@ -289,7 +289,12 @@ def _run(args: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """The console script (`gate`, `python -m gate`); `argv` is for in-process callers."""
-    code = _run(sys.argv[1:] if argv is None else argv)
+    try:
+        code = _run(sys.argv[1:] if argv is None else argv)
+    finally:
+        from gate.scanners import process
+
+        process.kill_all()  # a scan a signal interrupted: its waiting thread never heard
     if argv is None:
         # The process ends here: skip tearing down every finding of a large image one by
         # one (0.2 s for 50,000), once what was written is flushed.

@@ -199,17 +199,28 @@ def meanwhile(work: Callable[[], list[SourceRun]], other: Callable[[], None]) ->
 
     result: list[list[SourceRun]] = []
     failure: list[BaseException] = []
+    # An Event, not `Thread.join`: a join that a signal interrupts marks the thread as
+    # stopped while it still runs (CPython 3.11), and a second join would not wait.
+    done = threading.Event()
 
     def run() -> None:
         try:
             result.append(work())
         except BaseException as e:  # re-raised in the calling thread
             failure.append(e)
+        finally:
+            done.set()
 
-    worker = threading.Thread(target=run, name="gate-scan", daemon=True)
-    worker.start()
-    other()
-    worker.join()
+    threading.Thread(target=run, name="gate-scan", daemon=True).start()
+    try:
+        other()
+        done.wait()
+    except BaseException:  # Ctrl-C, SIGTERM: stop the scan, let its thread clean up, go on
+        from gate.scanners import process
+
+        process.kill_all()
+        done.wait(timeout=10)
+        raise
     if failure:
         raise failure[0]
     return result[0]

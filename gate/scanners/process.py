@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import IO
 
 TAIL_LINES = 40
+_live: set[Running] = set()
+"""Processes started and not yet seen to exit: `kill_all` ends them with gate."""
 EARLY_LINES = 1000
 """Lines kept for a callback attached late (a process started before the CLI loaded)."""
 KILL_GRACE = 2.0
@@ -109,12 +111,14 @@ class Running:
         # a thread blocked in waitpid() wakes the join the moment the process exits.
         self.ended: float | None = None
         """When the process exited (`time.monotonic()`), seen by the waiter thread."""
+        _live.add(self)
         self._waiter = threading.Thread(target=self._wait, daemon=True)
         self._waiter.start()
 
     def _wait(self) -> None:
         self.proc.wait()
         self.ended = time.monotonic()
+        _live.discard(self)
 
     def _pump(self, stream: IO[bytes]) -> None:
         for raw in iter(stream.readline, b""):
@@ -176,6 +180,13 @@ class Running:
             _kill_group(self.proc)
         self._waiter.join()
         self._reader.join(timeout=KILL_GRACE)
+
+
+def kill_all() -> None:
+    """Kill every scanner still running (and what it started): nothing gate started may
+    outlive it, whichever thread was waiting for it when gate was stopped."""
+    for running in list(_live):
+        _kill_group(running.proc)
 
 
 def launch(argv: Sequence[str], *, env: Mapping[str, str]) -> Running:
