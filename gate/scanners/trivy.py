@@ -127,10 +127,14 @@ class _Scan:
         if self.ref is not None:
             return registry_target(self.artifact_name)
         assert self.input is not None
-        if not self.input.exists():
-            raise ScannerError(f"{self.display}: no such file or directory")
+        self.check_input()
         args, self.artifact_name = input_target(self.input, workdir)
         return args
+
+    def check_input(self) -> None:
+        """An `--input` that does not exist: said first, whatever else is wrong."""
+        if self.input is not None and not self.input.exists():
+            raise ScannerError(f"{self.display}: no such file or directory")
 
     def tail(self, lines: list[str]) -> str:
         """trivy's last stderr lines (or its panic message), tidied and redacted."""
@@ -341,6 +345,7 @@ def scan_image(
     with Progress("trivy", enabled=progress) as bar:
         scan = _Scan(image, input_path, settings or TrivySettings(), timeout, verify_digest, bar)
         try:
+            scan.check_input()
             trivy = find_trivy(trivy_bin, scan.env)
             run = scan.run(trivy)
         except (ScannerError, RegistryError) as e:

@@ -279,6 +279,16 @@ def test_trivy_missing(imgs: Images, tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert "GATE_TRIVY" in (run.error or "")
 
 
+def test_missing_input_is_named_before_a_missing_trivy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GATE_TRIVY")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    run = scan(input_path=tmp_path / "absent.tar")
+    assert run.status is InputStatus.ERROR
+    assert run.error == f"{tmp_path / 'absent.tar'}: no such file or directory"
+
+
 def test_trivy_bin_missing_or_not_executable(imgs: Images, tmp_path: Path) -> None:
     run = scan(input_path=imgs.alpine_tar.path, trivy_bin=str(tmp_path / "no-such-trivy"))
     assert run.status is InputStatus.ERROR
