@@ -3,9 +3,10 @@
 `parse_reference("localhost:5000/app:1")` splits a reference the way Docker and
 go-containerregistry do (docker.io and `library/` are implied for short names);
 `head_manifest(ref)` asks the registry which manifest digest a tag or digest names
-(HEAD on the manifest, `Docker-Content-Digest`), with anonymous, Basic and Bearer
-(token) auth. Plain HTTP for localhost and loopback addresses, HTTPS otherwise, like
-go-containerregistry. httpx is imported only when a request is made.
+(HEAD on the manifest, `Docker-Content-Digest`) and `get_manifest(ref)` fetches it, with
+anonymous, Basic and Bearer (token) auth. Plain HTTP for localhost and loopback
+addresses, HTTPS otherwise, like go-containerregistry. httpx is imported only when a
+request is made.
 
 Credentials, never logged: `TRIVY_USERNAME`/`TRIVY_PASSWORD` (comma-separated lists are
 tried in order), `TRIVY_REGISTRY_TOKEN`, then the `auths` of the Docker config
@@ -204,6 +205,44 @@ def head_manifest(
     Raises `RegistryError` for network, auth and HTTP errors. A registry that sends no
     `Docker-Content-Digest` is asked again with GET and the bytes are hashed.
     """
+    resp = _fetch(ref, "HEAD", timeout=timeout, env=env)
+    if resp.request.method == "GET":
+        digest = "sha256:" + hashlib.sha256(resp.content).hexdigest()
+        return ManifestHead(digest, _ctype(resp), len(resp.content))
+    digest = resp.headers["Docker-Content-Digest"].strip()
+    size = resp.headers.get("Content-Length")
+    return ManifestHead(digest, _ctype(resp), int(size) if size and size.isdigit() else None)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    digest: str
+    """sha256 of the bytes served."""
+    media_type: str | None
+    body: bytes
+
+
+def get_manifest(
+    ref: ImageRef, *, timeout: float = 30.0, env: Mapping[str, str] | None = None
+) -> Manifest:
+    """GET the manifest (or index) `ref` names; its digest is the sha256 of the bytes.
+
+    Raises `RegistryError` for network, auth and HTTP errors, and when `ref` names a digest
+    the bytes do not hash to.
+    """
+    resp = _fetch(ref, "GET", timeout=timeout, env=env)
+    digest = "sha256:" + hashlib.sha256(resp.content).hexdigest()
+    if ref.digest is not None and ref.digest != digest:
+        raise RegistryError(f"{ref}: the registry served a manifest whose digest is {digest}")
+    return Manifest(digest, _ctype(resp), resp.content)
+
+
+def _fetch(
+    ref: ImageRef, method: str, *, timeout: float, env: Mapping[str, str] | None
+) -> httpx.Response:
+    """One manifest request (HEAD or GET) answering any auth challenge; a 200 response.
+
+    A HEAD answered without `Docker-Content-Digest` is repeated as a GET."""
     import httpx
 
     env = os.environ if env is None else env
@@ -216,27 +255,23 @@ def head_manifest(
             follow_redirects=True,
             trust_env=True,
         ) as client:
-            resp = client.head(url, headers=headers)
+            resp = client.request(method, url, headers=headers)
             if resp.status_code == 401:
-                resp = _authenticated(client, ref, url, headers, resp, env)
-            if resp.status_code == 200 and not resp.headers.get("Docker-Content-Digest"):
-                auth = resp.request.headers.get("Authorization")
-                resp = client.get(
-                    url, headers={**headers, **({"Authorization": auth} if auth else {})}
-                )
-                if resp.status_code == 200:
-                    digest = "sha256:" + hashlib.sha256(resp.content).hexdigest()
-                    return ManifestHead(digest, _ctype(resp), len(resp.content))
+                resp = _authenticated(client, method, ref, url, headers, resp, env)
+            if method == "HEAD" and resp.status_code == 200:
+                if not resp.headers.get("Docker-Content-Digest"):
+                    auth = resp.request.headers.get("Authorization")
+                    resp = client.get(
+                        url, headers={**headers, **({"Authorization": auth} if auth else {})}
+                    )
     except httpx.HTTPError as e:
         raise RegistryError(f"{ref.registry}: cannot reach the registry: {_describe(e)}") from None
     if resp.status_code != 200:
         raise RegistryError(
-            f"{ref}: the registry answered HTTP {resp.status_code} to HEAD {url}"
-            + (_AUTH_HINT if resp.status_code in (401, 403) else "")
+            f"{ref}: the registry answered HTTP {resp.status_code} to "
+            f"{resp.request.method} {url}" + (_AUTH_HINT if resp.status_code in (401, 403) else "")
         )
-    digest = resp.headers["Docker-Content-Digest"].strip()
-    size = resp.headers.get("Content-Length")
-    return ManifestHead(digest, _ctype(resp), int(size) if size and size.isdigit() else None)
+    return resp
 
 
 def _ctype(resp: httpx.Response) -> str | None:
@@ -251,6 +286,7 @@ def _describe(e: Exception) -> str:
 
 def _authenticated(
     client: httpx.Client,
+    method: str,
     ref: ImageRef,
     url: str,
     headers: dict[str, str],
@@ -262,7 +298,7 @@ def _authenticated(
     creds: list[tuple[str, str] | None] = [*_credentials(ref.registry, env), None]
     token = env.get("TRIVY_REGISTRY_TOKEN")
     if token:
-        resp = client.head(url, headers={**headers, "Authorization": f"Bearer {token}"})
+        resp = client.request(method, url, headers={**headers, "Authorization": f"Bearer {token}"})
         if resp.status_code != 401:
             return resp
     resp = first
@@ -270,7 +306,7 @@ def _authenticated(
         if scheme == "basic":
             if cred is None:
                 break
-            resp = client.head(url, headers=headers, auth=cred)
+            resp = client.request(method, url, headers=headers, auth=cred)
         elif scheme == "bearer" and params.get("realm"):
             query = {"scope": f"repository:{ref.repository}:pull"}
             if params.get("service"):
@@ -289,7 +325,9 @@ def _authenticated(
                 continue
             if not isinstance(bearer, str):
                 continue
-            resp = client.head(url, headers={**headers, "Authorization": f"Bearer {bearer}"})
+            resp = client.request(
+                method, url, headers={**headers, "Authorization": f"Bearer {bearer}"}
+            )
         else:
             break
         if resp.status_code != 401:

@@ -1,8 +1,9 @@
 """What an image archive says about itself, to bind a `--input` scan to digests.
 
 - An OCI image-layout directory records manifest digests in `index.json`; each manifest
-  names its config digest (trivy's `ImageID`). `oci_layout_digest` finds the top-level
-  descriptor whose image has that config: the manifest (or index) digest to bind to.
+  names its config digest (trivy's `ImageID`). `oci_layout_info` finds the manifest whose
+  config that is: the digest to bind to. When `index.json` names a multi-platform index,
+  that is the scanned platform's manifest, not the index (trivy scans one platform).
 - A docker-archive (`docker save`) tar records only config files (`manifest.json` →
   `Config`), no manifest digest. `docker_archive_configs` returns their digests, read from
   the tar's headers without extracting (an uncompressed tar is seeked through; a gzipped
@@ -17,10 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-_INDEX_TYPES = {
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-}
+INDEX_TYPES = frozenset(
+    {
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+    }
+)
 _MAX_DEPTH = 4
 
 
@@ -31,9 +34,27 @@ class ArchiveInfo:
     config_digests: frozenset[str] = field(default_factory=frozenset)
     """Config digests (ImageIDs) the archive holds; empty when not read."""
     manifest_digest: str | None = None
-    """The manifest or index digest of the image whose config is the scanned ImageID."""
+    """The manifest digest of the image whose config is the scanned ImageID."""
     checked: bool = False
     """True when `config_digests` was read, so an ImageID outside it is a mismatch."""
+    index_digest: str | None = None
+    """When that image is one platform of a multi-platform index: the index's digest."""
+    platform: str | None = None
+    """That platform (`linux/amd64`); the index's others are in `not_scanned`."""
+    not_scanned: tuple[str, ...] = ()
+
+
+def platform_name(desc: dict[str, Any]) -> str | None:
+    """`os/arch[/variant]` of an index entry; None for entries that are no image (the
+    `unknown/unknown` attestation manifests buildx adds)."""
+    plat = desc.get("platform")
+    if not isinstance(plat, dict):
+        return None
+    os_, arch = plat.get("os"), plat.get("architecture")
+    if not isinstance(os_, str) or not isinstance(arch, str) or "unknown" in (os_, arch):
+        return None
+    variant = plat.get("variant")
+    return f"{os_}/{arch}" + (f"/{variant}" if isinstance(variant, str) and variant else "")
 
 
 def _blob(layout: Path, digest: str) -> Any:
@@ -46,22 +67,29 @@ def _blob(layout: Path, digest: str) -> Any:
         return None
 
 
-def _configs(layout: Path, desc: Any, depth: int = 0) -> set[str]:
-    """Config digests reachable from a descriptor (a manifest, or an index of manifests)."""
+# config digest → (manifest digest, its platform in the index that names it, or None)
+_Reach = dict[str, tuple[str, str | None]]
+
+
+def _configs(layout: Path, desc: Any, depth: int = 0) -> _Reach:
+    """The images reachable from a descriptor (a manifest, or an index of manifests)."""
     if not isinstance(desc, dict) or not isinstance(desc.get("digest"), str) or depth > _MAX_DEPTH:
-        return set()
+        return {}
     doc = _blob(layout, desc["digest"])
     if not isinstance(doc, dict):
-        return set()
+        return {}
     media = doc.get("mediaType") or desc.get("mediaType")
-    if media in _INDEX_TYPES or isinstance(doc.get("manifests"), list):
-        return {
-            c for child in doc.get("manifests") or [] for c in _configs(layout, child, depth + 1)
-        }
+    if media in INDEX_TYPES or isinstance(doc.get("manifests"), list):
+        out: _Reach = {}
+        for child in doc.get("manifests") or []:
+            named = platform_name(child) if isinstance(child, dict) else None
+            for image, (manifest, plat) in _configs(layout, child, depth + 1).items():
+                out.setdefault(image, (manifest, plat or named))
+        return out
     config = doc.get("config")
     if isinstance(config, dict) and isinstance(config.get("digest"), str):
-        return {config["digest"]}
-    return set()
+        return {config["digest"]: (desc["digest"], None)}
+    return {}
 
 
 def oci_layout_info(layout: Path, image_id: str | None) -> ArchiveInfo:
@@ -79,8 +107,17 @@ def oci_layout_info(layout: Path, image_id: str | None) -> ArchiveInfo:
     }
     all_configs = frozenset(c for cs in reach.values() for c in cs)
     matching = sorted(d for d, cs in reach.items() if image_id in cs)
-    digest = matching[0] if len(matching) == 1 else None
-    return ArchiveInfo("oci-layout", all_configs, digest, checked=bool(all_configs))
+    if len(matching) != 1 or image_id is None:
+        return ArchiveInfo("oci-layout", all_configs, None, checked=bool(all_configs))
+    top = matching[0]
+    manifest, plat = reach[top][image_id]
+    if manifest == top:  # the layout names the image itself
+        return ArchiveInfo("oci-layout", all_configs, top, checked=True)
+    others = tuple(sorted({p for _, p in reach[top].values() if p and p != plat}))
+    return ArchiveInfo(
+        "oci-layout", all_configs, manifest, True, index_digest=top, platform=plat,
+        not_scanned=others,
+    )  # fmt: skip
 
 
 def docker_archive_info(path: Path) -> ArchiveInfo:

@@ -3,6 +3,10 @@
 - A registry image: the digest trivy pulled, from `Metadata.RepoDigests` (the entry of the
   repository asked for), which must equal the digest in the reference when one was given,
   and, with `verify`, the registry's `Docker-Content-Digest` from a HEAD on the manifest.
+  When that digest names a multi-platform index, trivy scanned one platform of it (its
+  own, by default): `scanned_platform` finds that platform's manifest (the one whose config
+  is the report's `ImageID`), and the verdict is bound to it, not to the index, whose other
+  platforms nobody scanned.
 - An archive (`--input`): the report's `ImageID` (config digest) must be one the archive
   holds, and the digest is the manifest digest an OCI layout records for it; a
   docker-archive records none, so its verdict has no digest (and cannot be signed).
@@ -12,12 +16,18 @@ Every mismatch raises `ScannerError`: a report about another image never judges 
 
 from __future__ import annotations
 
+import json
+import platform
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from gate.errors import ScannerError
-from gate.oci import ImageRef, head_manifest, parse_reference
-from gate.scanners.archive import ArchiveInfo, archive_info
+from gate.oci import ImageRef, RegistryError, get_manifest, head_manifest, parse_reference
+from gate.scanners.archive import INDEX_TYPES, ArchiveInfo, archive_info, platform_name
+
+_GO_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 
 
 def repo_digests(entries: Iterable[str], ref: ImageRef) -> list[str]:
@@ -66,6 +76,63 @@ def verify_with_registry(
             f"digest mismatch for {ref}: trivy scanned {digest} but the registry now serves "
             f"{head.digest} (the tag moved during the scan, or the registry is inconsistent)"
         )
+
+
+@dataclass(frozen=True)
+class ScannedPlatform:
+    """The platform of a multi-platform image that trivy scanned."""
+
+    index: str
+    """The index digest trivy reported (`RepoDigests`)."""
+    manifest: str
+    """The manifest digest of the platform scanned: what the verdict is about."""
+    platform: str
+    """`linux/amd64`, `linux/arm/v7`, …"""
+    not_scanned: tuple[str, ...]
+    """The index's other platforms."""
+
+
+def _json(body: bytes, what: str) -> dict[str, Any]:
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        raise RegistryError(f"{what}: the registry served a manifest that is not JSON") from None
+    if not isinstance(doc, dict):
+        raise RegistryError(f"{what}: the registry served a manifest that is not an object")
+    return doc
+
+
+def scanned_platform(
+    ref: ImageRef, digest: str, image_id: str, *, timeout: float, env: Mapping[str, str]
+) -> ScannedPlatform | None:
+    """None when `digest` names one image; for a multi-platform index, the platform whose
+    manifest's config is `image_id` (what trivy scanned). Raises `RegistryError` when the
+    registry cannot tell, `ScannerError` when no platform of the index has that config."""
+    at = replace(ref, tag=None, digest=digest)
+    top = get_manifest(at, timeout=timeout, env=env)
+    doc = _json(top.body, str(at))
+    if top.media_type not in INDEX_TYPES and not isinstance(doc.get("manifests"), list):
+        return None
+    entries = [
+        (d, name)
+        for d in doc.get("manifests") or []
+        if isinstance(d, dict) and isinstance(d.get("digest"), str)
+        and (name := platform_name(d)) is not None
+    ]  # fmt: skip
+    # trivy picks its own platform by default: look there first
+    mine = f"linux/{_GO_ARCH.get(platform.machine().lower(), '')}"
+    entries.sort(key=lambda e: not e[1].startswith(mine))
+    for desc, name in entries:
+        child = replace(ref, tag=None, digest=desc["digest"])
+        config = _json(get_manifest(child, timeout=timeout, env=env).body, str(child)).get("config")
+        if isinstance(config, dict) and config.get("digest") == image_id:
+            others = tuple(sorted({n for _, n in entries if n != name}))
+            return ScannedPlatform(digest, desc["digest"], name, others)
+    raise ScannerError(
+        f"{at} is a multi-platform index, and none of its platforms "
+        f"({', '.join(n for _, n in entries) or 'none'}) has the image trivy scanned "
+        f"({image_id}): the verdict cannot be bound to an image"
+    )
 
 
 def archive_binding(path: Path, display: str, image_id: str) -> ArchiveInfo:

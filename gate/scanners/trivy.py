@@ -280,20 +280,60 @@ class _Scan:
         return self._archive_subject(base)
 
     def _registry_subject(self, base: Subject) -> Subject:
-        assert self.ref is not None
+        assert self.ref is not None and base.image_id is not None
         digest = binding.scanned_digest(self.ref, base.repo_digests)
         self.facts["digest_source"] = "trivy RepoDigests"
+        timeout = min(self.timeout, 30.0)
         if self.verify:
             self.bar.phase(f"verifying the digest with {self.ref.registry}")
-            timeout = min(self.timeout, 30.0)
             binding.verify_with_registry(self.ref, digest, timeout=timeout, env=self.env)
             self.facts["digest_source"] = "trivy RepoDigests, verified by registry HEAD"
+        try:
+            scanned = binding.scanned_platform(
+                self.ref, digest, base.image_id, timeout=timeout, env=self.env
+            )
+        except RegistryError as e:
+            if self.verify:
+                raise
+            self.facts["digest_checked"] = False
+            self.warnings.append(
+                f"{self.ref.name}@{digest}: could not ask {self.ref.registry} whether this "
+                f"names one image or a multi-platform index ({e.diagnostics()}); the verdict is "
+                "bound to it as trivy reported it"
+            )
+            scanned = None
+        else:
+            self.facts["digest_checked"] = True
+        if scanned is not None:
+            self._multi_platform(
+                scanned.index, scanned.manifest, scanned.platform, scanned.not_scanned
+            )
+            digest = scanned.manifest
         return base.model_copy(update={"name": self.ref.name, "digest": digest})
+
+    def _multi_platform(
+        self, index: str, manifest: str | None, platform: str | None, others: tuple[str, ...]
+    ) -> None:
+        """Say that trivy scanned one platform of a multi-platform index, and which."""
+        self.facts["platform"] = {
+            "scanned": platform,
+            "manifest": manifest,
+            "index": index,
+            "not_scanned": list(others),
+        }
+        self.warnings.append(
+            f"{self.display} is a multi-platform image: trivy scanned {platform or 'one platform'}"
+            f" only, so the verdict is bound to that platform's manifest {manifest}, not to the "
+            f"index {index} (not scanned: {', '.join(others) or 'none'})"
+        )
 
     def _archive_subject(self, base: Subject) -> Subject:
         assert self.input is not None and base.image_id is not None
         info = binding.archive_binding(self.input, self.display, base.image_id)
         self.facts["archive"] = {"format": info.kind, "manifest_digest": info.manifest_digest}
+        if info.index_digest is not None:
+            self._multi_platform(info.index_digest, info.manifest_digest, info.platform,
+                                 info.not_scanned)  # fmt: skip
         if info.manifest_digest is None:
             self.warnings.append(
                 f"{self.display}: a {info.kind} records no manifest digest; the verdict is "

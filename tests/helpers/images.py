@@ -139,9 +139,9 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _config(layer: bytes, title: str) -> bytes:
+def _config(layer: bytes, title: str, arch: str = "amd64") -> bytes:
     config = {
-        "architecture": "amd64",
+        "architecture": arch,
         "os": "linux",
         "created": CREATED,
         "config": {
@@ -153,6 +153,29 @@ def _config(layer: bytes, title: str) -> bytes:
         "history": [{"created": CREATED, "created_by": "tests/helpers/images.py"}],
     }
     return json.dumps(config, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _manifest(config: bytes, layer: bytes) -> bytes:
+    """An OCI image manifest for one config and one uncompressed layer."""
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": MANIFEST_TYPE,
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": "sha256:" + _sha(config),
+                "size": len(config),
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.oci.image.layer.v1.tar",
+                    "digest": "sha256:" + _sha(layer),
+                    "size": len(layer),
+                }
+            ],
+        },
+        separators=(",", ":"),
+    ).encode()
 
 
 def _add(t: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -203,25 +226,7 @@ def oci_layout(
     """Write an OCI image-layout directory with one manifest, its ref name the tag's tag part."""
     layer = layer_tar(files(distro, extra_packages, extra_files))
     config = _config(layer, tag)
-    manifest = json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": MANIFEST_TYPE,
-            "config": {
-                "mediaType": "application/vnd.oci.image.config.v1+json",
-                "digest": "sha256:" + _sha(config),
-                "size": len(config),
-            },
-            "layers": [
-                {
-                    "mediaType": "application/vnd.oci.image.layer.v1.tar",
-                    "digest": "sha256:" + _sha(layer),
-                    "size": len(layer),
-                }
-            ],
-        },
-        separators=(",", ":"),
-    ).encode()
+    manifest = _manifest(config, layer)
     index = {
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.index.v1+json",
@@ -241,3 +246,68 @@ def oci_layout(
     for blob in (config, layer, manifest):
         (blobs / _sha(blob)).write_bytes(blob)
     return Image(out_dir, "sha256:" + _sha(config), "sha256:" + _sha(manifest), tag)
+
+
+INDEX_TYPE = "application/vnd.oci.image.index.v1+json"
+
+
+class MultiArch(NamedTuple):
+    """A multi-platform image: the index, and each platform's manifest and config."""
+
+    path: Path
+    index_digest: str
+    manifests: dict[str, str]
+    """Architecture → that platform's manifest digest."""
+    configs: dict[str, str]
+    """Architecture → that platform's config digest (trivy's ImageID)."""
+    tag: str
+
+
+def oci_index_layout(
+    out_dir: Path,
+    distro: Distro = "alpine",
+    *,
+    tag: str = "gate-fixture:1",
+    archs: tuple[str, ...] = ("amd64", "arm64"),
+) -> MultiArch:
+    """Write an OCI layout whose tag names an image index of one image per architecture
+    (linux), as `docker buildx --platform` pushes: the same files, a config per platform."""
+    layer = layer_tar(files(distro, 0, None))
+    blobs = out_dir / "blobs" / "sha256"
+    blobs.mkdir(parents=True, exist_ok=True)
+    (blobs / _sha(layer)).write_bytes(layer)
+    children, manifests, configs = [], {}, {}
+    for arch in archs:
+        config = _config(layer, tag, arch)
+        manifest = _manifest(config, layer)
+        for blob in (config, manifest):
+            (blobs / _sha(blob)).write_bytes(blob)
+        manifests[arch], configs[arch] = "sha256:" + _sha(manifest), "sha256:" + _sha(config)
+        children.append(
+            {
+                "mediaType": MANIFEST_TYPE,
+                "digest": manifests[arch],
+                "size": len(manifest),
+                "platform": {"architecture": arch, "os": "linux"},
+            }
+        )
+    index = json.dumps(
+        {"schemaVersion": 2, "mediaType": INDEX_TYPE, "manifests": children},
+        separators=(",", ":"),
+    ).encode()
+    (blobs / _sha(index)).write_bytes(index)
+    top = {
+        "schemaVersion": 2,
+        "mediaType": INDEX_TYPE,
+        "manifests": [
+            {
+                "mediaType": INDEX_TYPE,
+                "digest": "sha256:" + _sha(index),
+                "size": len(index),
+                "annotations": {"org.opencontainers.image.ref.name": tag.rsplit(":", 1)[-1]},
+            }
+        ],
+    }
+    (out_dir / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}')
+    (out_dir / "index.json").write_text(json.dumps(top))
+    return MultiArch(out_dir, "sha256:" + _sha(index), manifests, configs, tag)

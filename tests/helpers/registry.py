@@ -5,10 +5,11 @@
         reg.fault = "manifest-500"           # or "wrong-digest", or None
 
 The pull subset of the distribution API: `GET /v2/`, `tags/list`, HEAD/GET `manifests/<tag or
-digest>` and `blobs/<digest>`. Tags come from the layouts' `org.opencontainers.image.ref.name`
+digest>` (an image index's platform manifests too, by digest) and `blobs/<digest>`. Tags come from the layouts' `org.opencontainers.image.ref.name`
 annotations. Fault modes:
 
 - `manifest-500`: every manifest request answers 500;
+- `by-digest-500`: a GET of a manifest by digest answers 500 (by tag, and HEADs, work);
 - `wrong-digest`: manifest responses carry a `Docker-Content-Digest` that is not the digest of
   the bytes served;
 - `no-digest`: manifest responses carry no `Docker-Content-Digest` (allowed by the spec).
@@ -34,7 +35,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-Fault = Literal["manifest-500", "wrong-digest", "no-digest"] | None
+Fault = Literal["manifest-500", "by-digest-500", "wrong-digest", "no-digest"] | None
 Auth = Literal["basic", "bearer"] | None
 WRONG_DIGEST = "sha256:" + "0" * 64
 
@@ -60,7 +61,13 @@ class _Repo:
     def manifest(self, ref: str) -> tuple[str, bytes, str] | None:
         desc = self.tags.get(ref) or next((m for m in self.manifests if m["digest"] == ref), None)
         if desc is None:
-            return None
+            # by digest, a manifest an index names (one platform of a multi-arch image)
+            body = self.blob(ref) if ref.startswith("sha256:") else None
+            try:
+                media = json.loads(body or b"null")["mediaType"]
+            except (ValueError, TypeError, KeyError):
+                return None
+            return (media, body, ref) if body is not None and "manifest" in media else None
         body = self.blob(desc["digest"])
         if body is None:
             return None
@@ -192,7 +199,11 @@ def _make_handler(reg: OciRegistry) -> type[BaseHTTPRequestHandler]:
                 body = json.dumps({"name": m.group(1), "tags": sorted(repo.tags)}).encode()
                 return self._send(200, body)
             if kind == "manifests":
-                if reg.fault == "manifest-500":
+                if reg.fault == "manifest-500" or (
+                    reg.fault == "by-digest-500"
+                    and self.command == "GET"
+                    and ref.startswith("sha256:")
+                ):
                     return self._error(500, "INTERNAL_ERROR")
                 found = repo.manifest(ref)
                 if found is None:

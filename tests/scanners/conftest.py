@@ -90,6 +90,7 @@ class Images(NamedTuple):
     alpine_oci: images.Image
     debian_oci: images.Image
     secret_tar: images.Image
+    multi_oci: images.MultiArch
 
 
 @pytest.fixture(scope="session")
@@ -102,6 +103,7 @@ def imgs(tmp_path_factory: pytest.TempPathFactory) -> Images:
         alpine_oci=images.oci_layout(d / "alpine-oci", tag="app:1"),
         debian_oci=images.oci_layout(d / "debian-oci", "debian", tag="deb:1"),
         secret_tar=images.docker_archive(d / "secret.tar", extra_files=images.PLANTED_SECRET),
+        multi_oci=images.oci_index_layout(d / "multi-oci", tag="multi:1"),
     )
 
 
@@ -125,7 +127,12 @@ def real_trivy(monkeypatch: pytest.MonkeyPatch, trivy_bin: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def _registry(imgs: Images) -> Iterator[OciRegistry]:
-    with OciRegistry({"app": imgs.alpine_oci.path, "team/deb": imgs.debian_oci.path}) as reg:
+    layouts = {
+        "app": imgs.alpine_oci.path,
+        "team/deb": imgs.debian_oci.path,
+        "multi": imgs.multi_oci.path,
+    }
+    with OciRegistry(layouts) as reg:
         yield reg
 
 

@@ -1,0 +1,105 @@
+"""Multi-platform images (an image index, as `docker buildx --platform` pushes): trivy scans
+one platform, so the verdict is bound to that platform's manifest, never to the index,
+whose other platforms nobody scanned. From a registry on 127.0.0.1 and from an OCI layout.
+"""
+
+from __future__ import annotations
+
+import platform
+
+import pytest
+
+from gate.models import InputStatus, SourceRun
+from tests.helpers.registry import OciRegistry
+from tests.helpers.trivydb import EXPECTED
+from tests.scanners.conftest import Images
+from tests.scanners.test_scan_image import scan, vulns
+
+pytestmark = [pytest.mark.trivy, pytest.mark.usefixtures("real_trivy")]
+
+# trivy scans the platform it runs on; the index holds amd64 and arm64
+MINE = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}[
+    platform.machine().lower()
+]
+OTHER = "arm64" if MINE == "amd64" else "amd64"
+
+
+def assert_bound_to_mine(run: SourceRun, imgs: Images) -> None:
+    multi = imgs.multi_oci
+    assert run.status is InputStatus.OK, run.error
+    assert set(vulns(run)) == set(EXPECTED["alpine"])
+    assert run.subject is not None
+    assert run.subject.image_id == multi.configs[MINE]
+    assert run.subject.digest == multi.manifests[MINE]
+    assert run.subject.digest != multi.index_digest
+    assert run.facts["platform"] == {
+        "scanned": f"linux/{MINE}",
+        "manifest": multi.manifests[MINE],
+        "index": multi.index_digest,
+        "not_scanned": [f"linux/{OTHER}"],
+    }
+    (warning,) = [w for w in run.warnings if "multi-platform image" in w]
+    assert f"trivy scanned linux/{MINE} only" in warning
+    assert f"not scanned: linux/{OTHER}" in warning
+
+
+def test_by_tag(registry: OciRegistry, imgs: Images) -> None:
+    run = scan(f"{registry.host}/multi:1")
+    assert_bound_to_mine(run, imgs)
+    assert run.subject is not None and run.subject.name == f"{registry.host}/multi"
+    assert run.facts["digest_checked"] is True
+
+
+def test_by_index_digest(registry: OciRegistry, imgs: Images) -> None:
+    assert_bound_to_mine(scan(f"{registry.host}/multi@{imgs.multi_oci.index_digest}"), imgs)
+
+
+def test_verified_by_tag(registry: OciRegistry, imgs: Images) -> None:
+    run = scan(f"{registry.host}/multi:1", verify_digest=True)
+    assert_bound_to_mine(run, imgs)
+    assert run.facts["digest_source"] == "trivy RepoDigests, verified by registry HEAD"
+
+
+def test_by_platform_manifest_digest(registry: OciRegistry, imgs: Images) -> None:
+    """Asked for one platform's manifest: that is one image, bound as it is."""
+    mine = imgs.multi_oci.manifests[MINE]
+    run = scan(f"{registry.host}/multi@{mine}")
+    assert run.status is InputStatus.OK, run.error
+    assert run.subject is not None and run.subject.digest == mine
+    assert "platform" not in run.facts
+    assert not [w for w in run.warnings if "multi-platform" in w]
+
+
+def test_oci_layout_input(imgs: Images) -> None:
+    run = scan(input_path=imgs.multi_oci.path)
+    assert_bound_to_mine(run, imgs)
+    assert run.facts["archive"] == {
+        "format": "oci-layout",
+        "manifest_digest": imgs.multi_oci.manifests[MINE],
+    }
+
+
+def test_single_image_is_checked_too(registry: OciRegistry, imgs: Images) -> None:
+    run = scan(f"{registry.host}/app:1")
+    assert run.status is InputStatus.OK, run.error
+    assert run.facts["digest_checked"] is True
+    assert "platform" not in run.facts
+    assert run.subject is not None and run.subject.digest == imgs.alpine_oci.manifest_digest
+
+
+def test_registry_that_cannot_tell_warns(registry: OciRegistry, imgs: Images) -> None:
+    """The registry serves the scan but not gate's GET by digest: the digest stays as trivy
+    reported it, and the verdict says it was not checked."""
+    registry.fault = "by-digest-500"
+    run = scan(f"{registry.host}/app:1")
+    assert run.status is InputStatus.OK, run.error
+    assert run.facts["digest_checked"] is False
+    assert run.subject is not None and run.subject.digest == imgs.alpine_oci.manifest_digest
+    assert any("could not ask" in w and "HTTP 500" in w for w in run.warnings)
+
+
+def test_registry_that_cannot_tell_is_an_error_when_verifying(registry: OciRegistry) -> None:
+    registry.fault = "by-digest-500"
+    run = scan(f"{registry.host}/app:1", verify_digest=True)
+    assert run.status is InputStatus.ERROR
+    assert "HTTP 500" in (run.error or "")
