@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import json
 import platform
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -143,3 +143,93 @@ def archive_binding(path: Path, display: str, image_id: str) -> ArchiveInfo:
             f"trivy's report for {display} names image {image_id}, which {display} does not contain"
         )
     return info
+
+
+@dataclass
+class Bound:
+    """The digest a verdict is bound to, and the facts and warnings that explain it."""
+
+    digest: str | None
+    facts: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def multi_platform(
+        self,
+        display: str,
+        index: str,
+        manifest: str | None,
+        platform: str | None,
+        others: tuple[str, ...],
+    ) -> None:
+        """Say that trivy scanned one platform of a multi-platform index, and which."""
+        self.facts["platform"] = {
+            "scanned": platform,
+            "manifest": manifest,
+            "index": index,
+            "not_scanned": list(others),
+        }
+        self.warnings.append(
+            f"{display} is a multi-platform image: trivy scanned {platform or 'one platform'}"
+            f" only, so the verdict is bound to that platform's manifest {manifest}, not to the "
+            f"index {index} (not scanned: {', '.join(others) or 'none'})"
+        )
+
+
+def bind_registry(
+    ref: ImageRef,
+    image_id: str,
+    repo_digests: Iterable[str],
+    display: str,
+    *,
+    verify: bool,
+    timeout: float,
+    env: Mapping[str, str],
+    phase: Callable[[str], None],
+) -> Bound:
+    """A registry image's binding: `RepoDigests`, optionally verified by a HEAD, then
+    narrowed to the platform trivy scanned when it names a multi-platform index."""
+    bound = Bound(scanned_digest(ref, repo_digests), {"digest_source": "trivy RepoDigests"})
+    assert bound.digest is not None
+    if verify:
+        phase(f"verifying the digest with {ref.registry}")
+        verify_with_registry(ref, bound.digest, timeout=timeout, env=env)
+        bound.facts["digest_source"] = "trivy RepoDigests, verified by registry HEAD"
+    try:
+        scanned = scanned_platform(ref, bound.digest, image_id, timeout=timeout, env=env)
+    except RegistryError as e:
+        if verify:
+            raise
+        bound.facts["digest_checked"] = False
+        bound.warnings.append(
+            f"{ref.name}@{bound.digest}: could not ask {ref.registry} whether this names one "
+            f"image or a multi-platform index ({e.diagnostics()}); the verdict is bound to it "
+            "as trivy reported it"
+        )
+        return bound
+    bound.facts["digest_checked"] = True
+    if scanned is not None:
+        bound.multi_platform(
+            display, scanned.index, scanned.manifest, scanned.platform, scanned.not_scanned
+        )
+        bound.digest = scanned.manifest
+    return bound
+
+
+def bind_archive(path: Path, display: str, image_id: str) -> Bound:
+    """An archive's binding: the manifest digest an OCI layout records for the scanned
+    image (a platform's, in a multi-platform index); a docker-archive records none."""
+    info = archive_binding(path, display, image_id)
+    bound = Bound(
+        info.manifest_digest,
+        {"archive": {"format": info.kind, "manifest_digest": info.manifest_digest}},
+    )
+    if info.index_digest is not None:
+        bound.multi_platform(
+            display, info.index_digest, info.manifest_digest, info.platform, info.not_scanned
+        )
+    if info.manifest_digest is None:
+        bound.warnings.append(
+            f"{display}: a {info.kind} records no manifest digest; the verdict is "
+            f"bound to the image config {image_id} only and cannot be signed"
+        )
+    return bound

@@ -276,71 +276,24 @@ class _Scan:
             raise ScannerError(f"trivy's report for {self.display} has no Metadata.ImageID")
         base = found.model_copy(update={"name": self.display, "digest": None})
         if self.ref is not None:
-            return self._registry_subject(base)
-        return self._archive_subject(base)
-
-    def _registry_subject(self, base: Subject) -> Subject:
-        assert self.ref is not None and base.image_id is not None
-        digest = binding.scanned_digest(self.ref, base.repo_digests)
-        self.facts["digest_source"] = "trivy RepoDigests"
-        timeout = min(self.timeout, 30.0)
-        if self.verify:
-            self.bar.phase(f"verifying the digest with {self.ref.registry}")
-            binding.verify_with_registry(self.ref, digest, timeout=timeout, env=self.env)
-            self.facts["digest_source"] = "trivy RepoDigests, verified by registry HEAD"
-        try:
-            scanned = binding.scanned_platform(
-                self.ref, digest, base.image_id, timeout=timeout, env=self.env
+            bound = binding.bind_registry(
+                self.ref,
+                found.image_id,
+                base.repo_digests,
+                self.display,
+                verify=self.verify,
+                timeout=min(self.timeout, 30.0),
+                env=self.env,
+                phase=self.bar.phase,
             )
-        except RegistryError as e:
-            if self.verify:
-                raise
-            self.facts["digest_checked"] = False
-            self.warnings.append(
-                f"{self.ref.name}@{digest}: could not ask {self.ref.registry} whether this "
-                f"names one image or a multi-platform index ({e.diagnostics()}); the verdict is "
-                "bound to it as trivy reported it"
-            )
-            scanned = None
+            name = self.ref.name
         else:
-            self.facts["digest_checked"] = True
-        if scanned is not None:
-            self._multi_platform(
-                scanned.index, scanned.manifest, scanned.platform, scanned.not_scanned
-            )
-            digest = scanned.manifest
-        return base.model_copy(update={"name": self.ref.name, "digest": digest})
-
-    def _multi_platform(
-        self, index: str, manifest: str | None, platform: str | None, others: tuple[str, ...]
-    ) -> None:
-        """Say that trivy scanned one platform of a multi-platform index, and which."""
-        self.facts["platform"] = {
-            "scanned": platform,
-            "manifest": manifest,
-            "index": index,
-            "not_scanned": list(others),
-        }
-        self.warnings.append(
-            f"{self.display} is a multi-platform image: trivy scanned {platform or 'one platform'}"
-            f" only, so the verdict is bound to that platform's manifest {manifest}, not to the "
-            f"index {index} (not scanned: {', '.join(others) or 'none'})"
-        )
-
-    def _archive_subject(self, base: Subject) -> Subject:
-        assert self.input is not None and base.image_id is not None
-        info = binding.archive_binding(self.input, self.display, base.image_id)
-        self.facts["archive"] = {"format": info.kind, "manifest_digest": info.manifest_digest}
-        if info.index_digest is not None:
-            self._multi_platform(info.index_digest, info.manifest_digest, info.platform,
-                                 info.not_scanned)  # fmt: skip
-        if info.manifest_digest is None:
-            self.warnings.append(
-                f"{self.display}: a {info.kind} records no manifest digest; the verdict is "
-                f"bound to the image config {base.image_id} only and cannot be signed"
-            )
-        name = base.repo_tags[0] if base.repo_tags else self.display
-        return base.model_copy(update={"name": name, "digest": info.manifest_digest})
+            assert self.input is not None
+            bound = binding.bind_archive(self.input, self.display, found.image_id)
+            name = base.repo_tags[0] if base.repo_tags else self.display
+        self.facts.update(bound.facts)
+        self.warnings += bound.warnings
+        return base.model_copy(update={"name": name, "digest": bound.digest})
 
 
 _LOG_PREFIX = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)\t")
