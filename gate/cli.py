@@ -156,6 +156,13 @@ def check(
         bool,
         typer.Option(help="Cross-check the scanned digest with a HEAD on the registry manifest."),
     ] = False,
+    platform: Annotated[
+        str | None,
+        typer.Option(
+            metavar="OS/ARCH",
+            help="Which platform of a multi-platform IMAGE to scan (default: trivy's own).",
+        ),
+    ] = None,
     now: Annotated[
         str | None,
         typer.Option(hidden=True, help="Evaluate as of this RFC 3339 time (reproducible runs)."),
@@ -194,6 +201,7 @@ def check(
         trivy_bin=trivy_bin,
         scan_timeout=scan_timeout,
         verify_digest=verify_digest,
+        platform=platform,
     )
     if image is None and input_path is None:
         runs = collect()

@@ -75,6 +75,7 @@ def collect(
     trivy_bin: str | None,
     scan_timeout: float,
     verify_digest: bool,
+    platform: str | None = None,
 ) -> list[SourceRun]:
     from gate.ingest import load_report
     from gate.models import InputKind
@@ -92,6 +93,7 @@ def collect(
                 timeout=scan_timeout,
                 verify_digest=verify_digest,
                 progress=True,  # gate.progress picks a spinner or plain lines itself
+                platform=platform,
             )
         )
     for kind, paths in (

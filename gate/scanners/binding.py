@@ -103,7 +103,13 @@ def _json(body: bytes, what: str) -> dict[str, Any]:
 
 
 def scanned_platform(
-    ref: ImageRef, digest: str, image_id: str, *, timeout: float, env: Mapping[str, str]
+    ref: ImageRef,
+    digest: str,
+    image_id: str,
+    *,
+    timeout: float,
+    env: Mapping[str, str],
+    asked: str | None = None,
 ) -> ScannedPlatform | None:
     """None when `digest` names one image; for a multi-platform index, the platform whose
     manifest's config is `image_id` (what trivy scanned). Raises `RegistryError` when the
@@ -119,9 +125,9 @@ def scanned_platform(
         if isinstance(d, dict) and isinstance(d.get("digest"), str)
         and (name := platform_name(d)) is not None
     ]  # fmt: skip
-    # trivy picks its own platform by default: look there first
-    mine = f"linux/{_GO_ARCH.get(platform.machine().lower(), '')}"
-    entries.sort(key=lambda e: not e[1].startswith(mine))
+    # trivy scans the platform asked for, else its own: look there first
+    likely = asked or f"linux/{_GO_ARCH.get(platform.machine().lower(), '')}"
+    entries.sort(key=lambda e: not e[1].startswith(likely))
     for desc, name in entries:
         child = replace(ref, tag=None, digest=desc["digest"])
         config = _json(get_manifest(child, timeout=timeout, env=env).body, str(child)).get("config")
@@ -182,6 +188,7 @@ def bind_registry(
     display: str,
     *,
     verify: bool,
+    platform: str | None,
     timeout: float,
     env: Mapping[str, str],
     phase: Callable[[str], None],
@@ -195,7 +202,9 @@ def bind_registry(
         verify_with_registry(ref, bound.digest, timeout=timeout, env=env)
         bound.facts["digest_source"] = "trivy RepoDigests, verified by registry HEAD"
     try:
-        scanned = scanned_platform(ref, bound.digest, image_id, timeout=timeout, env=env)
+        scanned = scanned_platform(
+            ref, bound.digest, image_id, timeout=timeout, env=env, asked=platform
+        )
     except RegistryError as e:
         if verify:
             raise
@@ -207,12 +216,23 @@ def bind_registry(
         )
         return bound
     bound.facts["digest_checked"] = True
+    if scanned is not None and platform and not _same_platform(scanned.platform, platform):
+        raise ScannerError(
+            f"{display}: --platform {platform} was asked for, but trivy scanned "
+            f"{scanned.platform} (the index has {', '.join(scanned.not_scanned) or 'no other'})"
+        )
     if scanned is not None:
         bound.multi_platform(
             display, scanned.index, scanned.manifest, scanned.platform, scanned.not_scanned
         )
         bound.digest = scanned.manifest
     return bound
+
+
+def _same_platform(scanned: str, asked: str) -> bool:
+    """`linux/arm64/v8` is `linux/arm64`; a variant asked for must match."""
+    have, want = scanned.split("/"), asked.split("/")
+    return have[:2] == want[:2] and (len(want) < 3 or have[2:3] == want[2:3])
 
 
 def bind_archive(path: Path, display: str, image_id: str) -> Bound:

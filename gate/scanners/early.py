@@ -56,6 +56,7 @@ VALUE_OPTIONS = frozenset(
         "--trivy-bin",
         "--scan-timeout",
         "--now",
+        "--platform",
     }
 )
 FLAG_OPTIONS = frozenset({"--verify-digest", "--no-verify-digest", "--verbose", "-v"})
@@ -175,7 +176,7 @@ def start(args: Sequence[str], env: Mapping[str, str] | None = None) -> EarlySca
     try:
         trivy = find_trivy(found.get("--trivy-bin"), env)
         if "IMAGE" in found:
-            target = registry_target(found["IMAGE"])
+            target = registry_target(found["IMAGE"], found.get("--platform"))
         else:
             target = input_target(Path(found["--input"]).absolute(), workdir)[0]
         argv = build_argv(

@@ -82,6 +82,7 @@ class _Scan:
         settings: TrivySettings,
         timeout: float,
         verify: bool,
+        platform: str | None,
         bar: Progress,
     ) -> None:
         self.env = dict(os.environ)
@@ -89,6 +90,7 @@ class _Scan:
         self.settings = settings
         self.timeout = timeout
         self.verify = verify
+        self.platform = platform
         self.bar = bar
         self.facts: dict[str, Any] = {}
         self.warnings: list[str] = []
@@ -125,7 +127,7 @@ class _Scan:
 
     def target_args(self, workdir: Path) -> list[str]:
         if self.ref is not None:
-            return registry_target(self.artifact_name)
+            return registry_target(self.artifact_name, self.platform)
         assert self.input is not None
         self.check_input()
         args, self.artifact_name = input_target(self.input, workdir)
@@ -282,6 +284,7 @@ class _Scan:
                 base.repo_digests,
                 self.display,
                 verify=self.verify,
+                platform=self.platform,
                 timeout=min(self.timeout, 30.0),
                 env=self.env,
                 phase=self.bar.phase,
@@ -296,6 +299,7 @@ class _Scan:
         return base.model_copy(update={"name": name, "digest": bound.digest})
 
 
+_PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
 _LOG_PREFIX = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)\t")
 
 
@@ -325,18 +329,29 @@ def scan_image(
     timeout: float,
     verify_digest: bool,
     progress: bool,
+    platform: str | None = None,
 ) -> SourceRun:
-    """Scan a registry image (`image`) or an image archive (`input_path`) with trivy.
+    """Scan a registry image (`image`) or an image archive (`input_path`) with trivy;
+    `platform` (`os/arch[/variant]`) picks one platform of a multi-platform registry image.
 
     Returns a `SourceRun` of kind `trivy`; any failure is a `SourceRun` with status `error`.
-    Raises `UsageError` only for a bad call: both or neither target, or an unparseable
-    image reference.
+    Raises `UsageError` only for a bad call: both or neither target, an unparseable image
+    reference or platform, or a platform for an archive (trivy scans an archive as it is).
     """
     if (image is None) == (input_path is None):
         raise UsageError("scan an IMAGE or an --input PATH (one of them, not both)")
+    if platform is not None:
+        if input_path is not None:
+            raise UsageError("--platform picks a platform of a registry IMAGE, not of an --input")
+        if not _PLATFORM.fullmatch(platform):
+            raise UsageError(
+                f"--platform: expected OS/ARCH[/VARIANT], e.g. linux/arm64: {platform!r}"
+            )
     display = image if image is not None else str(input_path)
     with Progress("trivy", enabled=progress) as bar:
-        scan = _Scan(image, input_path, settings or TrivySettings(), timeout, verify_digest, bar)
+        scan = _Scan(
+            image, input_path, settings or TrivySettings(), timeout, verify_digest, platform, bar
+        )
         try:
             scan.check_input()
             trivy = find_trivy(trivy_bin, scan.env)

@@ -21,6 +21,7 @@ import typer.main
 
 from gate.cli import app, main
 from gate.scanners import early, process
+from tests.helpers.registry import OciRegistry
 from tests.scanners.conftest import Images, write_script
 
 pytestmark = [pytest.mark.trivy, pytest.mark.usefixtures("real_trivy")]
@@ -95,6 +96,10 @@ def test_option_sets_are_the_clis() -> None:
         (
             ["check", "--policy", "p.yaml", "app@sha256:" + "a" * 64, "--verify-digest"],
             {"--policy": "p.yaml", "IMAGE": "app@sha256:" + "a" * 64},
+        ),
+        (
+            ["check", "app:1", "--platform", "linux/arm64"],
+            {"IMAGE": "app:1", "--platform": "linux/arm64"},
         ),
         (["check", "--trivy", "r.json"], None),  # a saved report: nothing to scan
         (["check", "app:1", "--input", "a.tar"], None),  # both: a usage error
@@ -272,3 +277,17 @@ def test_console_script_starts_trivy_early(imgs: Images, tmp_path: Path) -> None
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert scan_facts(out)["started_early"] is True
+
+
+def test_registry_scan_with_platform_is_adopted(
+    registry: OciRegistry, imgs: Images, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "v.json"
+    args = ["check", f"{registry.host}/multi:1", "--platform", "linux/arm64", "--json", str(out)]
+    scan = early.start(args)
+    assert scan is not None and "--platform=linux/arm64" in scan.argv
+    code, output = run_cli(args, capsys)
+    assert code == 1, output
+    assert scan_facts(out)["started_early"] is True
+    verdict = json.loads(out.read_text())
+    assert verdict["subject"]["digest"] == imgs.multi_oci.manifests["arm64"]

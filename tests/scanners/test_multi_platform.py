@@ -6,10 +6,13 @@ whose other platforms nobody scanned. From a registry on 127.0.0.1 and from an O
 from __future__ import annotations
 
 import platform
+import re
 
 import pytest
 
+from gate.errors import UsageError
 from gate.models import InputStatus, SourceRun
+from gate.scanners.trivy import scan_image
 from tests.helpers.registry import OciRegistry
 from tests.helpers.trivydb import EXPECTED
 from tests.scanners.conftest import Images
@@ -103,3 +106,61 @@ def test_registry_that_cannot_tell_is_an_error_when_verifying(registry: OciRegis
     run = scan(f"{registry.host}/app:1", verify_digest=True)
     assert run.status is InputStatus.ERROR
     assert "HTTP 500" in (run.error or "")
+
+
+def test_platform_picks_another_platform(registry: OciRegistry, imgs: Images) -> None:
+    multi = imgs.multi_oci
+    run = scan_image(
+        f"{registry.host}/multi:1",
+        input_path=None,
+        settings=None,
+        trivy_bin=None,
+        timeout=120,
+        verify_digest=False,
+        progress=False,
+        platform=f"linux/{OTHER}",
+    )
+    assert run.status is InputStatus.OK, run.error
+    assert f"--platform=linux/{OTHER}" in run.facts["scan"]["argv"]
+    assert run.subject is not None
+    assert run.subject.image_id == multi.configs[OTHER]
+    assert run.subject.digest == multi.manifests[OTHER]
+    assert run.facts["platform"]["scanned"] == f"linux/{OTHER}"
+    assert run.facts["platform"]["not_scanned"] == [f"linux/{MINE}"]
+
+
+def test_platform_the_index_lacks_is_an_error(registry: OciRegistry) -> None:
+    """trivy refuses a platform the index does not have: its message reaches the user."""
+    run = scan_image(
+        f"{registry.host}/multi:1",
+        input_path=None,
+        settings=None,
+        trivy_bin=None,
+        timeout=120,
+        verify_digest=False,
+        progress=False,
+        platform="linux/s390x",
+    )
+    assert run.status is InputStatus.ERROR
+    assert "no child with platform linux/s390x" in (run.error or "")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"platform": "linux"}, "expected OS/ARCH[/VARIANT]"),
+        ({"platform": "linux/arm64", "input": True}, "not of an --input"),
+    ],
+)
+def test_platform_usage_errors(imgs: Images, kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(message)):
+        scan_image(
+            None if kwargs.get("input") else "registry.example/app:1",
+            input_path=imgs.alpine_tar.path if kwargs.get("input") else None,
+            settings=None,
+            trivy_bin=None,
+            timeout=120,
+            verify_digest=False,
+            progress=False,
+            platform=str(kwargs["platform"]),
+        )
