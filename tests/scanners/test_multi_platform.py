@@ -110,16 +110,7 @@ def test_registry_that_cannot_tell_is_an_error_when_verifying(registry: OciRegis
 
 def test_platform_picks_another_platform(registry: OciRegistry, imgs: Images) -> None:
     multi = imgs.multi_oci
-    run = scan_image(
-        f"{registry.host}/multi:1",
-        input_path=None,
-        settings=None,
-        trivy_bin=None,
-        timeout=120,
-        verify_digest=False,
-        progress=False,
-        platform=f"linux/{OTHER}",
-    )
+    run = scan(f"{registry.host}/multi:1", platform=f"linux/{OTHER}")
     assert run.status is InputStatus.OK, run.error
     assert f"--platform=linux/{OTHER}" in run.facts["scan"]["argv"]
     assert run.subject is not None
@@ -131,16 +122,7 @@ def test_platform_picks_another_platform(registry: OciRegistry, imgs: Images) ->
 
 def test_platform_the_index_lacks_is_an_error(registry: OciRegistry) -> None:
     """trivy refuses a platform the index does not have: its message reaches the user."""
-    run = scan_image(
-        f"{registry.host}/multi:1",
-        input_path=None,
-        settings=None,
-        trivy_bin=None,
-        timeout=120,
-        verify_digest=False,
-        progress=False,
-        platform="linux/s390x",
-    )
+    run = scan(f"{registry.host}/multi:1", platform="linux/s390x")
     assert run.status is InputStatus.ERROR
     assert "no child with platform linux/s390x" in (run.error or "")
 

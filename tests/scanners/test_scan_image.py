@@ -29,6 +29,7 @@ def scan(
     trivy_bin: str | None = None,
     timeout: float = 120.0,
     verify_digest: bool = False,
+    platform: str | None = None,
 ) -> SourceRun:
     return scan_image(
         image,
@@ -38,6 +39,7 @@ def scan(
         timeout=timeout,
         verify_digest=verify_digest,
         progress=False,
+        platform=platform,
     )
 
 
