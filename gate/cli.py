@@ -32,7 +32,7 @@ app = typer.Typer(
 policy_app = typer.Typer(help="Validate policy files and print their schema.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 
-EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
+EXIT_ERROR = 3  # and Result.exit_code: 0 PASS, 1 FAIL; 2 is a usage error (typer's)
 
 # `check` leaves its verdict here: `main` ends the process with `os._exit`, so freeing a
 # large image's findings one by one as the command's frame unwinds (0.1 s) would be wasted.
@@ -222,9 +222,12 @@ def check(
         sarif_location=sarif_location,
         sarif_category=sarif_category,
     )
-    typer.echo(render_console(verdict, color=sys.stdout.isatty()), nl=False)
+    try:
+        typer.echo(render_console(verdict, color=sys.stdout.isatty()), nl=False)
+    except BrokenPipeError:  # stdout closed (`gate check … | head`): the verdict still stands
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more reaches the pipe
     _last_verdict[:] = [verdict]
-    raise typer.Exit({"PASS": EXIT_PASS, "FAIL": EXIT_FAIL}.get(verdict.result.value, EXIT_ERROR))
+    raise typer.Exit(verdict.result.exit_code)
 
 
 @policy_app.command("validate")
@@ -297,6 +300,9 @@ def _run(args: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """The console script (`gate`, `python -m gate`); `argv` is for in-process callers."""
+    import gc
+
+    collecting = gc.isenabled()  # `check` turns the collector off for its findings
     try:
         code = _run(sys.argv[1:] if argv is None else argv)
     finally:
@@ -312,4 +318,6 @@ def main(argv: list[str] | None = None) -> NoReturn:
             except (OSError, ValueError):
                 pass
         os._exit(code)
+    if collecting:
+        gc.enable()  # an in-process caller gets its collector back
     sys.exit(code)

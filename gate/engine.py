@@ -133,15 +133,9 @@ def _apply_exceptions(
     finding: Finding,
     decided: RuleDecision,
     ledger: ExceptionLedger,
-    top_level: int,
     labels: Sequence[str],
 ) -> RuleDecision:
-    hits = [
-        i
-        for i in ledger.match(finding)
-        # code_scanning exceptions apply to code-scanning findings only
-        if i < top_level or finding.kind is FindingKind.CODE
-    ]
+    hits = ledger.match(finding)
     if not hits:
         return decided
     active = [i for i in hits if not ledger.is_expired(i)]
@@ -208,8 +202,12 @@ def _judge(
 
     by_kind = {id(kind): rule for rule in rules for kind in rule.kinds}
     exceptions = policy.all_exceptions()
+    top_level = len(policy.exceptions)
     ledger = ExceptionLedger(
-        exceptions, now.date(), expiring_days=policy.exception_rules.expiring_days
+        exceptions,
+        now.date(),
+        expiring_days=policy.exception_rules.expiring_days,
+        code_only_from=top_level,  # code_scanning.exceptions judge code findings only
     )
     make = Maker(DecidedFinding).complete(
         ("finding", "decision", "rule", "reason")
@@ -220,7 +218,6 @@ def _judge(
     buckets: list[list[list[_Entry]]] = [[[] for _ in _SEVERITY_ORDER] for _ in _DECISION_ORDER]
     kinds: list[int] = []
     sources: list[int] = []
-    top_level = len(policy.exceptions)
     ref = policy_ref or _policy_ref(policy)
     labels = [ref.exception_label(i, top_level) for i in range(len(exceptions))]
     for i, f in enumerate(findings):
@@ -237,7 +234,7 @@ def _judge(
         else:
             d = owner.decide(f, policy)
         if exceptions:
-            d = _apply_exceptions(f, d, ledger, top_level, labels)
+            d = _apply_exceptions(f, d, ledger, labels)
         pkg = fd["package"]
         buckets[_ORDER[id(d[0])]][_SEVERITY_PLACE[id(fd["severity"])]].append(
             # the index keeps equal keys in their order and never lets a finding be compared

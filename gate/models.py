@@ -129,6 +129,14 @@ class Result(enum.StrEnum):
     FAIL = "FAIL"
     ERROR = "ERROR"
 
+    @property
+    def exit_code(self) -> int:
+        """gate's exit code for this result: 0 PASS, 1 FAIL, 3 ERROR (2 is a usage error)."""
+        return _EXIT_CODES[self]
+
+
+_EXIT_CODES = {Result.PASS: 0, Result.FAIL: 1, Result.ERROR: 3}
+
 
 class InputStatus(enum.StrEnum):
     OK = "ok"

@@ -41,7 +41,7 @@ def load_policy_and_exceptions(
     path: Path | None, extra: list[Path], now: dt.datetime
 ) -> tuple[Policy, PolicyRef]:
     from gate.models import ExceptionsFile
-    from gate.policy.load import check_exception_horizon, load_policy, read_exceptions_file
+    from gate.policy.load import check_exception_rules, load_policy, read_exceptions_file
     from gate.policy.paths import resolve_policy
 
     policy, ref = load_policy(resolve_policy(path), today=now.date())
@@ -56,8 +56,9 @@ def load_policy_and_exceptions(
         )
         exceptions += added
     policy = policy.model_copy(update={"exceptions": exceptions})
-    check_exception_horizon(policy, now.date())
-    return policy, ref.model_copy(update={"exception_files": tuple(files)})
+    ref = ref.model_copy(update={"exception_files": tuple(files)})
+    check_exception_rules(policy, now.date(), ref)  # the files' exceptions obey them too
+    return policy, ref
 
 
 def collect(

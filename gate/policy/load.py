@@ -35,6 +35,8 @@ def format_validation_error(err: ValidationError) -> list[str]:
             msg = "unknown key (not allowed here)"
         elif e["type"] == "literal_error" or e["type"] == "enum":
             msg = f"{msg}, got {e.get('input')!r}"
+        elif e["type"] == "value_error":
+            msg = msg.removeprefix("Value error, ")
         problems.append(f"{_loc(loc)}: {msg}")
     return problems
 
@@ -58,20 +60,25 @@ def _read_yaml(path: Path) -> tuple[bytes, Any]:
     return raw, data
 
 
-def check_exception_horizon(policy: Policy, today: dt.date) -> None:
-    """Enforce `exception_rules.max_days` against today's date."""
-    limit = policy.exception_rules.max_days
-    if limit is None:
-        return
+def check_exception_rules(policy: Policy, today: dt.date | None, ref: PolicyRef) -> None:
+    """`exception_rules.require_owner` and `max_days` (against `today`, when given) over every
+    exception, the policy's and those `--exceptions` files added, each named where it is
+    written. Raises `PolicyError` listing every exception that breaks them."""
+    rules = policy.exception_rules
+    top = len(policy.exceptions)
     problems = []
     for i, e in enumerate(policy.all_exceptions()):
-        if (e.expires - today).days > limit:
-            problems.append(
-                f"exceptions[{i}] ({e.id}): expires {e.expires}, more than "
-                f"exception_rules.max_days={limit} days ahead"
-            )
+        where = f"{ref.exception_label(i, top)} ({e.id})"
+        if rules.require_owner and not e.owner:
+            problems.append(f"{where}: owner is required (exception_rules.require_owner)")
+        if today is not None and rules.max_days is not None:
+            if (e.expires - today).days > rules.max_days:
+                problems.append(
+                    f"{where}: expires {e.expires}, more than "
+                    f"exception_rules.max_days={rules.max_days} days ahead"
+                )
     if problems:
-        raise PolicyError("policy", problems)
+        raise PolicyError(ref.path, problems)
 
 
 def load_policy(path: Path, today: dt.date | None = None) -> tuple[Policy, PolicyRef]:
@@ -87,12 +94,8 @@ def load_policy(path: Path, today: dt.date | None = None) -> tuple[Policy, Polic
         policy = Policy.model_validate(data)
     except ValidationError as e:
         raise PolicyError(str(path), format_validation_error(e)) from None
-    if today is not None:
-        try:
-            check_exception_horizon(policy, today)
-        except PolicyError as e:
-            raise PolicyError(str(path), e.problems) from None
     ref = PolicyRef(path=str(path), sha256=hashlib.sha256(raw).hexdigest(), name=policy.name)
+    check_exception_rules(policy, today, ref)
     return policy, ref
 
 

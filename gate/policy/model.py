@@ -19,6 +19,20 @@ from gate.scanners.trivy_command import DEFAULT_SCANNERS
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_empty_values(cls, data: object) -> object:
+        """A key written with no value (`fail_on:`, `vulnerabilities:`) is an error: read
+        as "none" it would switch a check off without a word. Leave a key out for its
+        default; write `NONE` or `{}` to mean them."""
+        if isinstance(data, dict):
+            empty = sorted(str(k) for k, v in data.items() if v is None)
+            if empty:
+                raise ValueError(
+                    f"{', '.join(empty)}: no value given (leave the key out for its default)"
+                )
+        return data
+
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -87,8 +101,6 @@ class Thresholds(_Strict):
     @field_validator("fail_on", "warn_on", mode="before")
     @classmethod
     def _upper(cls, v: object) -> object:
-        if v is None:
-            return "NONE"
         return v.upper() if isinstance(v, str) else v
 
 
@@ -265,14 +277,6 @@ class Policy(_Strict):
     @classmethod
     def _duration(cls, v: object) -> object:
         return None if v is None else parse_duration(v)
-
-    @model_validator(mode="after")
-    def _owners(self) -> Policy:
-        if self.exception_rules.require_owner:
-            for i, e in enumerate(self.all_exceptions()):
-                if not e.owner:
-                    raise ValueError(f"exceptions[{i}] ({e.id}): owner is required")
-        return self
 
     def all_exceptions(self) -> list[PolicyException]:
         """Top-level exceptions followed by `code_scanning.exceptions`."""

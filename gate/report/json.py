@@ -104,17 +104,13 @@ def _finding(d: DecidedFinding) -> dict[str, Any]:
     }
 
 
-def exit_code_for(result: str) -> int:
-    return {"PASS": 0, "FAIL": 1, "ERROR": 3}[result]
-
-
 def verdict_document(verdict: Verdict, *, with_findings: bool = True) -> dict[str, Any]:
     """The JSON verdict as a dict (see `gate.report.json_schema.VerdictDoc`)."""
     ex = verdict.exceptions
     return {
         "schema_version": SCHEMA_VERSION,
         "result": verdict.result.value,
-        "exit_code": exit_code_for(verdict.result.value),
+        "exit_code": verdict.result.exit_code,
         "evaluated_at": verdict.evaluated_at.isoformat(),
         "policy": {
             "path": verdict.policy.path,

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from gate.models import ExceptionReport, ExceptionUse, Finding
+from gate.models import ExceptionReport, ExceptionUse, Finding, FindingKind
 from gate.policy.model import PolicyException
 
 
@@ -54,8 +54,10 @@ def _package_matches(scope: str, finding: Finding) -> bool:
 def exception_matches(e: PolicyException, finding: Finding) -> bool:
     """The id matches the finding's id or an alias (case-insensitive), and the purl scope if any."""
     ids = {finding.id.upper(), *(a.upper() for a in finding.aliases)}
-    if e.id.upper() not in ids:
-        return False
+    return e.id.upper() in ids and _in_scope(e, finding)
+
+
+def _in_scope(e: PolicyException, finding: Finding) -> bool:
     return e.package is None or _package_matches(e.package, finding)
 
 
@@ -66,17 +68,32 @@ class ExceptionLedger:
     exceptions: Sequence[PolicyException]
     today: dt.date
     expiring_days: int = 14
+    code_only_from: int | None = None
+    """Exceptions from this index on (`code_scanning.exceptions`) apply to code findings only."""
     matched: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.matched = [0] * len(self.exceptions)
+        # by upper-cased id, once: a finding is looked up by its ids, not tried against all
+        self._by_id: dict[str, list[int]] = {}
+        for i, e in enumerate(self.exceptions):
+            self._by_id.setdefault(e.id.upper(), []).append(i)
 
     def is_expired(self, index: int) -> bool:
         return self.exceptions[index].expires < self.today
 
     def match(self, finding: Finding) -> list[int]:
-        """Indexes of every exception (active or expired) that matches the finding; counts them."""
-        hits = [i for i, e in enumerate(self.exceptions) if exception_matches(e, finding)]
+        """Indexes of every exception (active or expired) that applies to the finding, in
+        order; each is counted as matched (`fail_on_unused` reads the counts)."""
+        ids = {finding.id.upper(), *(a.upper() for a in finding.aliases)}
+        code = finding.kind is FindingKind.CODE
+        hits = sorted(
+            i
+            for key in ids
+            for i in self._by_id.get(key, ())
+            if (code or self.code_only_from is None or i < self.code_only_from)
+            and _in_scope(self.exceptions[i], finding)
+        )
         for i in hits:
             self.matched[i] += 1
         return hits

@@ -102,6 +102,12 @@ def _json(body: bytes, what: str) -> dict[str, Any]:
     return doc
 
 
+def _config_digest(manifest: dict[str, Any]) -> str | None:
+    config = manifest.get("config")
+    digest = config.get("digest") if isinstance(config, dict) else None
+    return digest if isinstance(digest, str) else None
+
+
 def scanned_platform(
     ref: ImageRef,
     digest: str,
@@ -111,13 +117,20 @@ def scanned_platform(
     env: Mapping[str, str],
     asked: str | None = None,
 ) -> ScannedPlatform | None:
-    """None when `digest` names one image; for a multi-platform index, the platform whose
-    manifest's config is `image_id` (what trivy scanned). Raises `RegistryError` when the
-    registry cannot tell, `ScannerError` when no platform of the index has that config."""
+    """None when `digest` names one image (whose config must be `image_id`); for a
+    multi-platform index, the platform whose manifest's config is `image_id` (what trivy
+    scanned). Raises `RegistryError` when the registry cannot tell, `ScannerError` when
+    neither the image nor any platform of the index has that config."""
     at = replace(ref, tag=None, digest=digest)
     top = get_manifest(at, timeout=timeout, env=env)
     doc = _json(top.body, str(at))
     if top.media_type not in INDEX_TYPES and not isinstance(doc.get("manifests"), list):
+        config = _config_digest(doc)
+        if config is not None and config != image_id:
+            raise ScannerError(
+                f"{at} is the image with config {config}, but trivy's report is about "
+                f"{image_id}: a report about another image cannot judge this one"
+            )
         return None
     entries = [
         (d, name)
@@ -130,8 +143,8 @@ def scanned_platform(
     entries.sort(key=lambda e: not e[1].startswith(likely))
     for desc, name in entries:
         child = replace(ref, tag=None, digest=desc["digest"])
-        config = _json(get_manifest(child, timeout=timeout, env=env).body, str(child)).get("config")
-        if isinstance(config, dict) and config.get("digest") == image_id:
+        manifest = _json(get_manifest(child, timeout=timeout, env=env).body, str(child))
+        if _config_digest(manifest) == image_id:
             others = tuple(sorted({n for _, n in entries if n != name}))
             return ScannedPlatform(digest, desc["digest"], name, others)
     raise ScannerError(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from gate.errors import GateError
@@ -158,7 +158,7 @@ def _strings(value: object) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
-def start(args: Sequence[str], env: Mapping[str, str] | None = None) -> EarlyScan | None:
+def start(args: Sequence[str]) -> EarlyScan | None:
     """Start trivy now if `args` (without the program name) ask `gate check` for a scan."""
     found = parse_check_args(args)
     if found is None:
@@ -171,7 +171,7 @@ def start(args: Sequence[str], env: Mapping[str, str] | None = None) -> EarlySca
     options = read_options(resolve_policy(None if given is None else Path(given)))
     if options is None:
         return None
-    env = dict(os.environ if env is None else env)
+    env = dict(os.environ)
     workdir = Path(tempfile.mkdtemp(prefix="gate-trivy-"))
     try:
         trivy = find_trivy(found.get("--trivy-bin"), env)

@@ -3,7 +3,9 @@
 The child gets its own process group (session), so a timeout kills it and anything it
 started: SIGTERM, then SIGKILL after a grace period. stderr is read on a thread, line by
 line, into a bounded tail and an optional callback (used for progress phases); stdout
-is discarded (scanners here write their report to a file).
+is discarded (scanners here write their report to a file). `launch` starts a `Running`
+that may be finished later (trivy started before the CLI loads); `kill_all` ends every
+one still running, so that no scanner outlives a gate that was stopped.
 """
 
 from __future__ import annotations

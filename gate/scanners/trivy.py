@@ -128,8 +128,7 @@ class _Scan:
     def target_args(self, workdir: Path) -> list[str]:
         if self.ref is not None:
             return registry_target(self.artifact_name, self.platform)
-        assert self.input is not None
-        self.check_input()
+        assert self.input is not None  # its existence: `check_input`, before trivy is found
         args, self.artifact_name = input_target(self.input, workdir)
         return args
 

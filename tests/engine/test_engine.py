@@ -161,6 +161,21 @@ def test_fail_on_unused_exception_fails():
     assert v.result is Result.FAIL and v.notes
 
 
+def test_code_scanning_exception_does_not_count_a_vulnerability_as_its_match():
+    """A `code_scanning.exceptions` entry judges code findings only: a vulnerability with its
+    id neither is excepted by it nor makes it "used" (so `fail_on_unused` still sees it)."""
+    p = policy(
+        **POLICY_A,
+        code_scanning={"fail_on": "HIGH", "exceptions": [exc("CVE-2024-0001")]},
+        exception_rules={"fail_on_unused": True},
+    )
+    v = judge(p, run(InputKind.TRIVY, vuln("CVE-2024-0001")))
+    (d,) = v.findings
+    assert d.decision is Decision.FAIL
+    assert [u.label for u in v.exceptions.unused] == ["code_scanning.exceptions[0]"]
+    assert not v.exceptions.used
+
+
 def test_exception_matches_alias_and_purl_scope():
     f = vuln("GHSA-35jh-r3h4-6jhm", aliases=("CVE-2021-23337",))
     scoped = policy(**POLICY_A, exceptions=[exc("cve-2021-23337", package="pkg:npm/lodash")])

@@ -75,6 +75,17 @@ def test_schema_validates_the_bundled_policies(repo_root):
         ("apiVersion: gate/v1\nrequire: [trivvy]\n", "require[0]"),
         ("apiVersion: gate/v1\nvulnerabilities: {unfixed_states: [fixable]}\n", "fixable"),
         ("apiVersion: gate/v1\n  bad: [indent\n", "not valid YAML: line"),
+        # an empty value would read as "none" and switch the check off
+        (
+            "apiVersion: gate/v1\nvulnerabilities:\n  fail_on:\n",
+            "vulnerabilities: fail_on: no value",
+        ),
+        ("apiVersion: gate/v1\nvulnerabilities:\n", "vulnerabilities: no value given"),
+        ("apiVersion: gate/v1\nmax_input_age:\n", "max_input_age: no value given"),
+        (
+            "apiVersion: gate/v1\nvulnerabilities:\n  sources:\n    npm-audit: {fail_on: null}\n",
+            "vulnerabilities.sources.npm-audit: fail_on: no value",
+        ),
         ("", "the file is empty"),
         ("- a\n- b\n", "expected a mapping"),
     ],
@@ -117,6 +128,31 @@ def test_exceptions_file(tmp_path):
     bad = write(tmp_path, "exceptions:\n  - {id: CVE-1, expires: 2027-01-01}\n", "bad.yaml")
     with pytest.raises(PolicyError, match=r"exceptions\[0\]\.reason"):
         load_exceptions(bad)
+
+
+@pytest.mark.parametrize(
+    ("rules", "entry", "expected"),
+    [
+        (
+            "{require_owner: true}",
+            "{id: CVE-9, reason: x, expires: 2027-01-01}",
+            "owner is required",
+        ),
+        ("{max_days: 30}", "{id: CVE-9, reason: x, expires: 2027-06-01, owner: a}", "max_days=30"),
+    ],
+)
+def test_exception_rules_hold_for_exceptions_files(tmp_path, rules, entry, expected):
+    """An exception an `--exceptions` file adds obeys `exception_rules` as an inline one does,
+    and the error names the file it is written in."""
+    from gate.wiring import load_policy_and_exceptions
+
+    policy = write(tmp_path, f"apiVersion: gate/v1\nexception_rules: {rules}\n")
+    extra = write(tmp_path, f"exceptions:\n  - {entry}\n", "extra.yaml")
+    now = dt.datetime.combine(TODAY, dt.time(), tzinfo=dt.UTC)
+    with pytest.raises(PolicyError) as info:
+        load_policy_and_exceptions(policy, [extra], now)
+    assert expected in info.value.diagnostics()
+    assert f"{extra}: exceptions[0] (CVE-9)" in info.value.diagnostics()
 
 
 @pytest.mark.parametrize(

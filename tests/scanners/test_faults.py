@@ -161,6 +161,22 @@ def test_registry_report_for_another_digest(
     assert f"records no digest for {registry.host}/app" in (run.error or "")
 
 
+def test_registry_report_names_the_right_digest_but_another_image(
+    fake: Path, imgs: Images, registry: OciRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RepoDigests names the image asked for, but the report (its ImageID, its findings) is
+    the Debian image's: the registry's manifest for that digest has another config."""
+    right = f"{registry.host}/app@{imgs.alpine_oci.manifest_digest}"
+    monkeypatch.setenv(
+        "FAKE_PATCH",
+        json.dumps({"ArtifactName": "{target}", "Metadata": {"RepoDigests": [right]}}),
+    )
+    run = scan(f"{registry.host}/app:1")
+    assert run.status is InputStatus.ERROR
+    assert f"is the image with config {imgs.alpine_oci.image_id}" in (run.error or "")
+    assert f"about {imgs.debian_tar.image_id}" in (run.error or "")
+
+
 @pytest.mark.parametrize("code", [3, 5, 7])
 def test_unexpected_exit_code(
     fake: Path, imgs: Images, monkeypatch: pytest.MonkeyPatch, code: int
