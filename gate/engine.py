@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gate import __version__
-from gate._fastmodel import Maker, gc_paused
+from gate._fastmodel import gc_paused, maker
 from gate.merge import merge_findings
 from gate.models import (
     DecidedFinding,
@@ -209,8 +209,8 @@ def _judge(
         expiring_days=policy.exception_rules.expiring_days,
         code_only_from=top_level,  # code_scanning.exceptions judge code findings only
     )
-    make = Maker(DecidedFinding).complete(
-        ("finding", "decision", "rule", "reason")
+    make = maker(
+        DecidedFinding, ("finding", "decision", "rule", "reason")
     )  # values below are already typed: no re-validation
     # Findings are sorted by decision, severity, id, package name and their order: one
     # bucket per (decision, severity), each sorted on its own, costs a third of one sort

@@ -16,22 +16,11 @@ from gate.models import Finding, FindingKind, FixState, Package, Severity
 
 _PEP503 = re.compile(r"[-_.]+")
 
-_ECOSYSTEM_ALIASES = {
-    "pip": "pypi",
-    "python": "pypi",
-    "python-pkg": "pypi",
-    "node": "npm",
-    "node-pkg": "npm",
-    "nodejs": "npm",
-}
-
-
 def _package_key(pkg: Package | None) -> tuple[str, str] | None:
     """(ecosystem, normalized name): versions may be absent on one side (npm audit v2)."""
     if pkg is None:
         return None
-    eco = (pkg.ecosystem or "").lower()
-    eco = _ECOSYSTEM_ALIASES.get(eco, eco)
+    eco = (pkg.ecosystem or "").lower()  # the ingestors write canonical names (npm, pypi)
     name = pkg.name.lower()
     if eco == "pypi":
         name = _PEP503.sub("-", name)

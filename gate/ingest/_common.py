@@ -48,6 +48,8 @@ def load_json(raw: bytes, path: str) -> Any:
         raise InputError(
             path, f"not valid JSON{hint}: {e.msg} at line {e.lineno}, column {e.colno}"
         ) from None
+    except RecursionError:
+        raise InputError(path, "JSON nested too deeply to be a report") from None
     if data is None:
         raise InputError(path, "the report is a literal `null`, not a scan result")
     return data

@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from gate._fastmodel import Maker
+from gate._fastmodel import maker
 from gate.errors import InputError
 from gate.ingest._trivy_raw import (
     Cvss,
@@ -93,7 +93,8 @@ _VEX_NOT_AFFECTED = frozenset({"not_affected", "fixed"})
 
 # The hot path builds these two from complete dicts written in field order (the order is
 # checked against the models at import).
-_new_finding = Maker(Finding).complete(
+_new_finding = maker(
+    Finding,
     (
         *("kind", "id", "aliases", "title", "url", "severity", "package", "fix_state"),
         *("fixed_versions", "fix_in_tree", "status", "not_affected", "location"),
@@ -105,10 +106,10 @@ _new_finding = Maker(Finding).complete(
         *("fixed_versions", "status", "not_affected", "location", "sources", "details"),
     ),
 )
-_new_source_ref = Maker(SourceRef).complete(
-    ("kind", "path", "pointer", "tool"), given=("kind", "path", "pointer")
+_new_source_ref = maker(
+    SourceRef, ("kind", "path", "pointer", "tool"), given=("kind", "path", "pointer")
 )
-_new_package = Maker(Package).complete(("name", "version", "ecosystem", "purl"))
+_new_package = maker(Package, ("name", "version", "ecosystem", "purl"))
 
 
 def _ecosystem(result_type: str | None, purl: str | None) -> str | None:

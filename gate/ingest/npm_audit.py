@@ -173,10 +173,16 @@ def _cwe(value: list[str] | str | None) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _total(metadata: dict[str, Any]) -> int:
+def _total(metadata: dict[str, Any], path: str) -> int:
+    """The report's own count of vulnerabilities (`metadata.vulnerabilities`). Every npm and
+    pnpm report has it; without it an empty report cannot be told from a cut one."""
     counts = metadata.get("vulnerabilities")
     if not isinstance(counts, dict):
-        return 0
+        raise InputError(
+            path,
+            "no vulnerability counts (metadata.vulnerabilities): not a complete npm audit report",
+            "metadata.vulnerabilities",
+        )
     if isinstance(counts.get("total"), int):
         return int(counts["total"])
     return sum(v for v in counts.values() if isinstance(v, int))
@@ -236,8 +242,14 @@ class NpmAuditIngestor(Ingestor):
             if isinstance(fix, _FixAvailable):
                 details_common["fix_available"] = fix.model_dump()
             for i, via in enumerate(entry.via):
-                if isinstance(via, str):
-                    continue  # a vulnerable dependency: it has its own entry
+                if isinstance(via, str):  # a vulnerable dependency: it has its own entry
+                    if via not in report.vulnerabilities:
+                        raise InputError(
+                            path,
+                            f"via names {via!r}, which has no entry: the report is cut",
+                            f"{pointer}.via[{i}]",
+                        )
+                    continue
                 name = via.name or via.dependency or entry.name or key
                 number = via.source if via.source is not None else via.id
                 ident = _ghsa(via.url) or (f"npm-{number}" if number is not None else None)
@@ -282,7 +294,7 @@ class NpmAuditIngestor(Ingestor):
             raise InputError(
                 path, "vulnerable packages are listed but no advisory", "vulnerabilities"
             )
-        if not report.vulnerabilities and _total(report.metadata) > 0:
+        if _total(report.metadata, path) > 0 and not report.vulnerabilities:
             raise InputError(
                 path, "metadata counts vulnerabilities but none are listed", "vulnerabilities"
             )
@@ -350,7 +362,7 @@ class NpmAuditIngestor(Ingestor):
                         details=inst_details,
                     )
                 )
-        if not report.advisories and _total(report.metadata) > 0:
+        if _total(report.metadata, path) > 0 and not report.advisories:
             raise InputError(
                 path, "metadata counts vulnerabilities but no advisory is listed", "advisories"
             )

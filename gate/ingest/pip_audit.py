@@ -93,7 +93,11 @@ class PipAuditIngestor(Ingestor):
             if isinstance(data, dict) and "dependencies" in data:
                 report = _Report.model_validate(data)
                 deps, fixes, root = report.dependencies, report.fixes, "dependencies"
-            elif isinstance(data, list) and all(isinstance(d, dict) and "name" in d for d in data):
+            elif (
+                isinstance(data, list)
+                and data  # `[]` is no report of any tool: an empty array says nothing
+                and all(isinstance(d, dict) and "name" in d for d in data)
+            ):
                 deps, fixes, root = _LEGACY.validate_python(data), [], ""
             else:
                 raise InputError(path, wrong_kind(data, self.kind) or "not a pip-audit report")
@@ -138,6 +142,13 @@ class PipAuditIngestor(Ingestor):
                 )
         if not deps:
             warnings.append("pip-audit audited no dependencies")
+        elif len(skipped) == len(deps):
+            raise InputError(
+                path,
+                f"pip-audit could audit none of the {len(deps)} dependencies it lists (each has "
+                f"a skip_reason, e.g. {skipped[0]}): nothing was checked",
+                root or None,
+            )
         applied = [f for f in fixes if f.new_version]
         if applied:
             changes = ", ".join(f"{f.name} {f.old_version} → {f.new_version}" for f in applied)

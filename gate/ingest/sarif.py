@@ -30,7 +30,13 @@ from pydantic import ValidationError
 
 from gate.errors import InputError
 from gate.ingest import _sarif_raw as sr
-from gate.ingest._common import freshness, load_json, parse_timestamp, validation_error
+from gate.ingest._common import (
+    freshness,
+    load_json,
+    parse_timestamp,
+    sha256_hex,
+    validation_error,
+)
 from gate.ingest._sarif_run import RunContext
 from gate.ingest.interface import Ingestor
 from gate.models import (
@@ -229,12 +235,12 @@ class SarifIngestor(Ingestor):
     kind = InputKind.SARIF
 
     def parse(self, raw: bytes, path: str) -> SourceRun:
-        from gate.ingest._common import sha256_hex
-
         runs_json = _check_top(load_json(raw, path), path)
         findings: list[Finding] = []
         tools: list[ToolInfo] = []
         warnings: list[str] = []
+        if not runs_json:  # valid SARIF, but no analyzer's run: `require_tools` is the guard
+            warnings.append("the SARIF file has no runs: no analyzer's results are in it")
         runs_facts: list[dict[str, Any]] = []
         stamps: list[dt.datetime] = []
         for i, run_json in enumerate(runs_json):

@@ -69,7 +69,7 @@ class TrivyIngestor(Ingestor):
             )
         created = None
         if isinstance(report, Report):
-            if report.Results is None and not report.ArtifactName:
+            if not report.Results and not report.ArtifactName:
                 # every scan trivy writes names its artifact: this is no scan result
                 raise InputError(
                     path, "the report names no artifact and holds no Results: not a scan result"
@@ -82,7 +82,7 @@ class TrivyIngestor(Ingestor):
                     f"CreatedAt {report.CreatedAt!r} is not an RFC 3339 timestamp",
                     "CreatedAt",
                 )
-            if report.Results is None:
+            if not report.Results:
                 warnings.append("the report has no Results: trivy found nothing it could scan")
         when, source = freshness(created, path)
         if builder.suppressed:

@@ -90,3 +90,12 @@ def test_load_report_turns_errors_into_error_runs() -> None:
     assert run.status is InputStatus.ERROR and run.findings == ()
     assert run.error is not None and "scan each image" in run.error
     assert run.sha256 is not None
+
+
+@pytest.mark.parametrize("kind", list(InputKind))
+def test_deeply_nested_json_is_an_input_error(kind: InputKind, tmp_path: Path) -> None:
+    """Nesting past Python's recursion limit is a bad input, not an internal error."""
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 200_000)
+    with pytest.raises(InputError, match="nested too deeply"):
+        ingestor_for(kind).parse_file(path)

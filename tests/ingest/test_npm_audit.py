@@ -28,7 +28,12 @@ def parse_doc(doc: Any) -> SourceRun:
 
 
 def v2(**vulns: dict[str, Any]) -> dict[str, Any]:
-    return {"auditReportVersion": 2, "vulnerabilities": vulns, "metadata": {}}
+    counts = {"total": len(vulns)}  # what npm writes beside the entries
+    return {
+        "auditReportVersion": 2,
+        "vulnerabilities": vulns,
+        "metadata": {"vulnerabilities": counts},
+    }
 
 
 def entry(*via: Any, fix: Any = True, **kw: Any) -> dict[str, Any]:
@@ -175,7 +180,9 @@ def test_npm6_advisory_without_findings() -> None:
 
 def test_clean_reports() -> None:
     assert parse("v2-nar-no-vulns.json").findings == ()
-    assert parse_doc({"actions": [], "advisories": {}, "muted": [], "metadata": {}}).findings == ()
+    clean = {"vulnerabilities": {"info": 0, "low": 0, "moderate": 0, "high": 0, "critical": 0}}
+    doc = {"actions": [], "advisories": {}, "muted": [], "metadata": clean}
+    assert parse_doc(doc).findings == ()
 
 
 @pytest.mark.parametrize(
@@ -210,7 +217,17 @@ def test_npm_error_body() -> None:
     [
         ({"auditReportVersion": 3, "vulnerabilities": {}}, r"unsupported auditReportVersion 3"),
         ({"auditReportVersion": 2}, r"Field required"),
-        (v2(mkdirp=entry("minimist")), r"vulnerable packages are listed but no advisory"),
+        (
+            v2(mkdirp=entry("minimist"), minimist=entry("mkdirp")),
+            r"vulnerable packages are listed but no advisory",
+        ),
+        # a cut report: an empty one without npm's own counts, a `via` to a missing entry
+        (
+            {"actions": [], "advisories": {}, "muted": [], "metadata": {}},
+            r"no vulnerability counts",
+        ),
+        ({"auditReportVersion": 2, "vulnerabilities": {}}, r"no vulnerability counts"),
+        (v2(mkdirp=entry("minimist")), r"via names 'minimist', which has no entry"),
         (
             {
                 "auditReportVersion": 2,

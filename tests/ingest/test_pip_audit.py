@@ -142,6 +142,13 @@ def test_name_normalization_and_fixes_warning() -> None:
             "dependencies[0]",
         ),
         ([{"name": "x", "vulns": []}], r"x: no version and no skip_reason", "[0]"),
+        # nothing audited: an empty array, or every dependency skipped
+        ([], r"empty JSON array", None),
+        (
+            {"dependencies": [{"name": "x", "skip_reason": "not on PyPI"}]},
+            r"could audit none of the 1 dependencies .*x: not on PyPI",
+            "dependencies",
+        ),
         (
             {"dependencies": [{"name": "x", "version": "1", "vulns": [{"fix_versions": []}]}]},
             r"Field required",

@@ -454,6 +454,9 @@ def test_wrong_kind_files(name: str, match: str) -> None:
         ),
         ({"SchemaVersion": 2, "runs": []}, r"not a Trivy report", None),
         ({"SchemaVersion": 2}, r"names no artifact and holds no Results", None),
+        # trivy leaves an empty Results out and always names the artifact
+        ({"SchemaVersion": 2, "Results": []}, r"names no artifact and holds no Results", None),
+        ({"Metadata": {}, "Results": []}, r"names no artifact and holds no Results", None),
         (
             report(vuln(), CreatedAt="yesterday"),
             r"CreatedAt 'yesterday' is not an RFC 3339 timestamp",
