@@ -134,6 +134,13 @@ class GitHubClient:
         self.retries = retries
         self.backoff = backoff
         self.max_sleep = max_sleep
+        if token and not (token.isascii() and token.isprintable()):
+            # an HTTP header cannot carry it, and the error would quote it escaped (so that
+            # redaction no longer finds it): refuse it without ever showing it
+            raise UsageError(
+                f"{token_source or 'the GitHub token'} holds a line break, a control or a "
+                "non-ASCII character: it is not a token (a bad paste?)"
+            )
         self._token = token or None
         self.token_source = token_source if token else None
         headers = {
@@ -207,7 +214,12 @@ class GitHubClient:
         if after.isdigit():
             return float(after)
         if after:
-            when = email.utils.parsedate_to_datetime(after)
+            try:
+                when = email.utils.parsedate_to_datetime(after)
+            except (TypeError, ValueError):  # neither seconds nor an HTTP date
+                return self._backoff(attempt)
+            if when.tzinfo is None:  # "-0000": the date is in UTC
+                when = when.replace(tzinfo=dt.UTC)
             return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
         reset = h.get("x-ratelimit-reset", "").strip()
         if h.get("x-ratelimit-remaining") == "0" and reset.isdigit():

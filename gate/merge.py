@@ -16,6 +16,7 @@ from gate.models import Finding, FindingKind, FixState, Package, Severity
 
 _PEP503 = re.compile(r"[-_.]+")
 
+
 def _package_key(pkg: Package | None) -> tuple[str, str] | None:
     """(ecosystem, normalized name): versions may be absent on one side (npm audit v2)."""
     if pkg is None:

@@ -265,7 +265,9 @@ def _fetch(
                         url, headers={**headers, **({"Authorization": auth} if auth else {})}
                     )
     except httpx.HTTPError as e:
-        raise RegistryError(f"{ref.registry}: cannot reach the registry: {_describe(e)}") from None
+        raise RegistryError(
+            f"{ref.registry}: cannot reach the registry: {_describe(e, env)}"
+        ) from None
     if resp.status_code != 200:
         raise RegistryError(
             f"{ref}: the registry answered HTTP {resp.status_code} to "
@@ -279,9 +281,11 @@ def _ctype(resp: httpx.Response) -> str | None:
     return value.split(";")[0].strip() if value else None
 
 
-def _describe(e: Exception) -> str:
-    text = str(e) or type(e).__name__
-    return re.sub(r"//[^/@\s]+@", "//***@", text)
+def _describe(e: Exception, env: Mapping[str, str]) -> str:
+    """An HTTP error's text, without credentials (URL userinfo, secret env values)."""
+    from gate.scanners.redact import redact, secret_values
+
+    return redact(str(e) or type(e).__name__, secret_values(env))
 
 
 def _authenticated(
@@ -297,6 +301,12 @@ def _authenticated(
     scheme, params = _challenge(first.headers.get("WWW-Authenticate", ""))
     creds: list[tuple[str, str] | None] = [*_credentials(ref.registry, env), None]
     token = env.get("TRIVY_REGISTRY_TOKEN")
+    if token and not (token.isascii() and token.isprintable()):
+        # a header cannot carry it, and the error would quote it escaped, past redaction
+        raise RegistryError(
+            "TRIVY_REGISTRY_TOKEN holds a line break, a control or a non-ASCII character: "
+            "it is not a token (a bad paste?)"
+        )
     if token:
         resp = client.request(method, url, headers={**headers, "Authorization": f"Bearer {token}"})
         if resp.status_code != 401:
@@ -320,9 +330,11 @@ def _authenticated(
                 continue
             try:
                 body = tok.json()
-                bearer = body.get("token") or body.get("access_token")
             except ValueError:
                 continue
+            if not isinstance(body, dict):
+                continue
+            bearer = body.get("token") or body.get("access_token")
             if not isinstance(bearer, str):
                 continue
             resp = client.request(

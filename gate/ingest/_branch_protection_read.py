@@ -142,6 +142,14 @@ def _classic_recorder(st: list[Statement], field_prefix: str = "") -> _Put:
 
 
 def read_classic(data: Any, path: str, status: int) -> Reading:
+    url = data.get("url") if isinstance(data, dict) else None
+    if isinstance(data, dict) and not (
+        (isinstance(url, str) and url.endswith("/protection")) or data.keys() & CLASSIC_KEYS
+    ):
+        # `{}` or an error body served as 200 (a proxy): read as "protected, settings
+        # unknown" it could pass a policy whose unknown settings only warn
+        keys = ", ".join(sorted(data)[:6]) or "no keys"
+        raise InputError(path, f"not a branch protection response ({keys})")
     m = validate(_Classic, data, path)
     repo, branch = _repo_branch(m.url)
     st: list[Statement] = []

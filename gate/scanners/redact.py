@@ -2,7 +2,7 @@
 
 Redacted: the values of secret-looking environment variables (`TRIVY_PASSWORD`,
 `TRIVY_REGISTRY_TOKEN`, `GITHUB_TOKEN`, anything named `*TOKEN*`, `*PASSWORD*`,
-`*SECRET*`, `*_KEY`; comma-separated lists item by item), `user:pass@` in URLs,
+`*SECRET*`, `*_KEY`; comma-separated lists item by item), `user:pass@` or `token@` in URLs,
 `Authorization:` header values, and `--password`/`--token`/`--registry-token` arguments.
 """
 
@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping
 
 MASK = "***"
 _SECRET_NAME = re.compile(r"(TOKEN|PASSWORD|PASSWD|SECRET|_KEY$|CREDENTIALS)", re.IGNORECASE)
-_URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s:]+:[^/@\s]*@")
+_URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s:]+(?::[^/@\s]*)?@")
+"""`user:password@` and a bare `token@` in URLs."""
 _AUTH_HEADER = re.compile(
     r"(?P<name>(?:Proxy-)?Authorization[\"']?\s*[:=]\s*[\"']?)"
     r"(?P<value>(?:Bearer|Basic|Token)?\s*[^\s\"',;]+)",

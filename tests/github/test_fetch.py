@@ -223,6 +223,10 @@ def test_octokit_recording_and_a_5xx_that_recovers(
             "404 Not Found: the repository curvewise-forks/PyGithub or branch 'master' does not exist, or the token cannot see it",
         ),
         (Reply.json({"message": "Validation Failed"}, status=422), "unexpected answer 422"),
+        # a 200 that is no protection (a proxy's error page as JSON): not "protected, unknown"
+        (Reply.json({}), "not a branch protection response (no keys)"),
+        (Reply.json({"message": "Not Found"}), "not a branch protection response (message)"),
+        (Reply.json({"message": "slow"}, status=429, **{"retry-after": "soon"}), "rate limited"),
     ],
     ids=[
         "5xx",
@@ -235,6 +239,9 @@ def test_octokit_recording_and_a_5xx_that_recovers(
         "401",
         "404",
         "422",
+        "empty-200",
+        "error-body-200",
+        "retry-after-not-a-date",
     ],
 )
 def test_a_fault_on_classic_is_an_error_never_a_pass(
@@ -292,3 +299,11 @@ def test_the_environment_configures_the_client(github_env: GitHubReplay, gh_data
 def test_bad_repo_is_a_usage_error(repo: str) -> None:
     with pytest.raises(UsageError, match="must be OWNER/REPO"):
         fetch_branch_protection(repo, "main", client=None)
+
+
+@pytest.mark.parametrize("token", ["ghp_abc\ndef123", "ghp_abc\rdef123", "ghp_abcé123"])
+def test_a_token_that_cannot_be_a_header_is_refused_unshown(token: str) -> None:
+    """A bad paste: httpx's error would quote it escaped, out of redaction's reach."""
+    with pytest.raises(UsageError, match="GITHUB_TOKEN holds a line break") as info:
+        GitHubClient.from_env({"GITHUB_TOKEN": token})
+    assert "abc" not in info.value.diagnostics()

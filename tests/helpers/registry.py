@@ -10,6 +10,7 @@ annotations. Fault modes:
 
 - `manifest-500`: every manifest request answers 500;
 - `by-digest-500`: a GET of a manifest by digest answers 500 (by tag, and HEADs, work);
+- `token-not-object`: the token service answers a JSON array;
 - `wrong-digest`: manifest responses carry a `Docker-Content-Digest` that is not the digest of
   the bytes served;
 - `no-digest`: manifest responses carry no `Docker-Content-Digest` (allowed by the spec).
@@ -35,7 +36,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-Fault = Literal["manifest-500", "by-digest-500", "wrong-digest", "no-digest"] | None
+Fault = (
+    Literal["manifest-500", "by-digest-500", "wrong-digest", "no-digest", "token-not-object"] | None
+)
 Auth = Literal["basic", "bearer"] | None
 WRONG_DIGEST = "sha256:" + "0" * 64
 
@@ -185,6 +188,8 @@ def _make_handler(reg: OciRegistry) -> type[BaseHTTPRequestHandler]:
             if path == "/token" and reg.auth == "bearer":
                 if not self._basic_ok():
                     return self._error(401, "UNAUTHORIZED")
+                if reg.fault == "token-not-object":
+                    return self._send(200, json.dumps([reg.token]).encode())
                 return self._send(200, json.dumps({"token": reg.token}).encode())
             if not self._authorized(path):
                 return None

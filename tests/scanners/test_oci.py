@@ -184,3 +184,22 @@ def test_scanned_digest_errors() -> None:
     with pytest.raises(ScannerError, match=f"not the requested {other}"):
         scanned_digest(pinned, [f"reg.example/app@{D}"])
     assert scanned_digest(pinned, [f"reg.example/app@{D}", f"reg.example/app@{other}"]) == other
+
+
+def test_token_service_answering_no_object_is_an_auth_error(imgs: Images) -> None:
+    with OciRegistry({"app": imgs.alpine_oci.path}, auth="bearer") as reg:
+        reg.fault = "token-not-object"
+        ref = parse_reference(f"localhost:{reg.port}/app:1")
+        with pytest.raises(RegistryError, match="HTTP 401"):
+            head_manifest(ref, env={})
+
+
+@pytest.mark.parametrize("token", ["tok-abc\ndef-123", "tok-abcé-123"])
+def test_a_registry_token_that_cannot_be_a_header_is_refused_unshown(
+    imgs: Images, token: str
+) -> None:
+    with OciRegistry({"app": imgs.alpine_oci.path}, auth="bearer") as reg:
+        ref = parse_reference(f"localhost:{reg.port}/app:1")
+        with pytest.raises(RegistryError, match="TRIVY_REGISTRY_TOKEN holds a line break") as e:
+            head_manifest(ref, env={"TRIVY_REGISTRY_TOKEN": token})
+        assert "abc" not in str(e.value.diagnostics())
