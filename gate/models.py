@@ -295,7 +295,9 @@ class ExceptionReport(_Frozen):
     unused: tuple[ExceptionUse, ...] = ()
     expired: tuple[ExceptionUse, ...] = ()
     expiring: tuple[ExceptionUse, ...] = ()
-    """Used or unused exceptions that expire within 14 days."""
+    """Used or unused exceptions that expire within `expiring_days`."""
+    expiring_days: int = 14
+    """`exception_rules.expiring_days` of the policy that judged."""
 
 
 class ExceptionsFile(_Frozen):

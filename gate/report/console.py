@@ -65,7 +65,7 @@ def render_console(verdict: Verdict, *, limit: int = 40, color: bool = False) ->
     if ex.used or ex.unused or ex.expired or ex.expiring:
         lines.append(
             f"exceptions: {len(ex.used)} used, {len(ex.unused)} unused, "
-            f"{len(ex.expired)} expired, {len(ex.expiring)} expiring within 14 days"
+            f"{len(ex.expired)} expired, {len(ex.expiring)} expiring within {ex.expiring_days} days"
         )
         for u in ex.expired:
             lines.append(f"  expired: {u.id} ({u.label}) on {u.expires}")

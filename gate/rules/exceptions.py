@@ -124,5 +124,9 @@ class ExceptionLedger:
             if days_left <= self.expiring_days:
                 expiring.append(use)
         return ExceptionReport(
-            used=tuple(used), unused=tuple(unused), expired=tuple(expired), expiring=tuple(expiring)
+            used=tuple(used),
+            unused=tuple(unused),
+            expired=tuple(expired),
+            expiring=tuple(expiring),
+            expiring_days=self.expiring_days,
         )

@@ -153,6 +153,19 @@ def test_unused_and_expiring_exceptions_are_reported():
     assert v.exceptions.expiring[0].days_left == 9
 
 
+def test_the_console_says_the_policys_expiring_horizon():
+    from gate.report.console import render_console
+
+    p = policy(
+        **POLICY_A,
+        exceptions=[exc(expires="2026-12-20")],
+        exception_rules={"expiring_days": 30},
+    )
+    v = judge(p, run(InputKind.TRIVY, vuln()))
+    assert [u.days_left for u in v.exceptions.expiring] == [24]
+    assert "1 expiring within 30 days" in render_console(v, color=False)
+
+
 def test_fail_on_unused_exception_fails():
     p = policy(
         **POLICY_A, exceptions=[exc("CVE-2000-0001")], exception_rules={"fail_on_unused": True}
