@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import IO
 
 TAIL_LINES = 40
-_live: set[Running] = set()
+_live: set[subprocess.Popen[bytes]] = set()
 """Processes started and not yet seen to exit: `kill_all` ends them with gate."""
 EARLY_LINES = 1000
 """Lines kept for a callback attached late (a process started before the CLI loaded)."""
@@ -113,14 +113,14 @@ class Running:
         # a thread blocked in waitpid() wakes the join the moment the process exits.
         self.ended: float | None = None
         """When the process exited (`time.monotonic()`), seen by the waiter thread."""
-        _live.add(self)
+        _live.add(proc)
         self._waiter = threading.Thread(target=self._wait, daemon=True)
         self._waiter.start()
 
     def _wait(self) -> None:
         self.proc.wait()
         self.ended = time.monotonic()
-        _live.discard(self)
+        _live.discard(self.proc)
 
     def _pump(self, stream: IO[bytes]) -> None:
         for raw in iter(stream.readline, b""):
@@ -187,8 +187,8 @@ class Running:
 def kill_all() -> None:
     """Kill every scanner still running (and what it started): nothing gate started may
     outlive it, whichever thread was waiting for it when gate was stopped."""
-    for running in list(_live):
-        _kill_group(running.proc)
+    for proc in list(_live):
+        _kill_group(proc)
 
 
 def launch(argv: Sequence[str], *, env: Mapping[str, str]) -> Running:
@@ -223,7 +223,11 @@ def capture(
         proc = start(argv, env=env, capture_stdout=True)
     except OSError as e:
         return None, b"", e.strerror or str(e)
-    return finish(proc, timeout=timeout)
+    _live.add(proc)
+    try:
+        return finish(proc, timeout=timeout)
+    finally:
+        _live.discard(proc)
 
 
 def finish(proc: subprocess.Popen[bytes], *, timeout: float) -> tuple[int | None, bytes, str]:
