@@ -1,12 +1,11 @@
 """Bind a trivy report to the image it is about: the manifest digest a verdict can name.
 
-- A registry image: the digest trivy pulled, from `Metadata.RepoDigests` (the entry of the
-  repository asked for), which must equal the digest in the reference when one was given,
-  and, with `verify`, the registry's `Docker-Content-Digest` from a HEAD on the manifest.
-  When that digest names a multi-platform index, trivy scanned one platform of it (its
-  own, by default): `scanned_platform` finds that platform's manifest (the one whose config
-  is the report's `ImageID`), and the verdict is bound to it, not to the index, whose other
-  platforms nobody scanned.
+- A registry image: gate resolved the reference itself (`gate.oci.resolve`) to one
+  platform manifest and asked trivy to scan `repo@sha256:<that manifest>`. trivy's report
+  must say so: `Metadata.RepoDigests` names that digest and `ImageID` is that manifest's
+  config. The verdict names the manifest, never an index; when the reference named a
+  multi-platform index, the facts say which platform was scanned and which were not.
+  With `verify`, the reference must still name what was resolved after the scan.
 - An archive (`--input`): the report's `ImageID` (config digest) must be one the archive
   holds, and the digest is the manifest digest an OCI layout records for it; a
   docker-archive records none, so its verdict has no digest (and cannot be signed).
@@ -16,18 +15,15 @@ Every mismatch raises `ScannerError`: a report about another image never judges 
 
 from __future__ import annotations
 
-import json
-import platform
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from gate.errors import ScannerError
-from gate.oci import ImageRef, RegistryError, get_manifest, head_manifest, parse_reference
-from gate.scanners.archive import INDEX_TYPES, ArchiveInfo, archive_info, platform_name
-
-_GO_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+from gate.oci import ImageRef, parse_reference
+from gate.oci.resolve import Resolution
+from gate.scanners.archive import ArchiveInfo, archive_info
 
 
 def repo_digests(entries: Iterable[str], ref: ImageRef) -> list[str]:
@@ -63,94 +59,6 @@ def scanned_digest(ref: ImageRef, entries: Iterable[str]) -> str:
         )
     raise ScannerError(
         f"trivy's report records several digests for {ref.name}: {', '.join(digests)}"
-    )
-
-
-def verify_with_registry(
-    ref: ImageRef, digest: str, *, timeout: float, env: Mapping[str, str]
-) -> None:
-    """The registry must serve `digest` for `ref` now (HEAD, `Docker-Content-Digest`)."""
-    head = head_manifest(ref, timeout=timeout, env=env)
-    if head.digest != digest:
-        raise ScannerError(
-            f"digest mismatch for {ref}: trivy scanned {digest} but the registry now serves "
-            f"{head.digest} (the tag moved during the scan, or the registry is inconsistent)"
-        )
-
-
-@dataclass(frozen=True)
-class ScannedPlatform:
-    """The platform of a multi-platform image that trivy scanned."""
-
-    index: str
-    """The index digest trivy reported (`RepoDigests`)."""
-    manifest: str
-    """The manifest digest of the platform scanned: what the verdict is about."""
-    platform: str
-    """`linux/amd64`, `linux/arm/v7`, …"""
-    not_scanned: tuple[str, ...]
-    """The index's other platforms."""
-
-
-def _json(body: bytes, what: str) -> dict[str, Any]:
-    try:
-        doc = json.loads(body)
-    except ValueError:
-        raise RegistryError(f"{what}: the registry served a manifest that is not JSON") from None
-    if not isinstance(doc, dict):
-        raise RegistryError(f"{what}: the registry served a manifest that is not an object")
-    return doc
-
-
-def _config_digest(manifest: dict[str, Any]) -> str | None:
-    config = manifest.get("config")
-    digest = config.get("digest") if isinstance(config, dict) else None
-    return digest if isinstance(digest, str) else None
-
-
-def scanned_platform(
-    ref: ImageRef,
-    digest: str,
-    image_id: str,
-    *,
-    timeout: float,
-    env: Mapping[str, str],
-    asked: str | None = None,
-) -> ScannedPlatform | None:
-    """None when `digest` names one image (whose config must be `image_id`); for a
-    multi-platform index, the platform whose manifest's config is `image_id` (what trivy
-    scanned). Raises `RegistryError` when the registry cannot tell, `ScannerError` when
-    neither the image nor any platform of the index has that config."""
-    at = replace(ref, tag=None, digest=digest)
-    top = get_manifest(at, timeout=timeout, env=env)
-    doc = _json(top.body, str(at))
-    if top.media_type not in INDEX_TYPES and not isinstance(doc.get("manifests"), list):
-        config = _config_digest(doc)
-        if config is not None and config != image_id:
-            raise ScannerError(
-                f"{at} is the image with config {config}, but trivy's report is about "
-                f"{image_id}: a report about another image cannot judge this one"
-            )
-        return None
-    entries = [
-        (d, name)
-        for d in doc.get("manifests") or []
-        if isinstance(d, dict) and isinstance(d.get("digest"), str)
-        and (name := platform_name(d)) is not None
-    ]  # fmt: skip
-    # trivy scans the platform asked for, else its own: look there first
-    likely = asked or f"linux/{_GO_ARCH.get(platform.machine().lower(), '')}"
-    entries.sort(key=lambda e: not e[1].startswith(likely))
-    for desc, name in entries:
-        child = replace(ref, tag=None, digest=desc["digest"])
-        manifest = _json(get_manifest(child, timeout=timeout, env=env).body, str(child))
-        if _config_digest(manifest) == image_id:
-            others = tuple(sorted({n for _, n in entries if n != name}))
-            return ScannedPlatform(digest, desc["digest"], name, others)
-    raise ScannerError(
-        f"{at} is a multi-platform index, and none of its platforms "
-        f"({', '.join(n for _, n in entries) or 'none'}) has the image trivy scanned "
-        f"({image_id}): the verdict cannot be bound to an image"
     )
 
 
@@ -195,57 +103,44 @@ class Bound:
 
 
 def bind_registry(
-    ref: ImageRef,
+    resolution: Resolution,
     image_id: str,
     repo_digests: Iterable[str],
     display: str,
     *,
-    verify: bool,
-    platform: str | None,
-    timeout: float,
-    env: Mapping[str, str],
+    verify: Callable[[], str] | None,
     phase: Callable[[str], None],
 ) -> Bound:
-    """A registry image's binding: `RepoDigests`, optionally verified by a HEAD, then
-    narrowed to the platform trivy scanned when it names a multi-platform index."""
-    bound = Bound(scanned_digest(ref, repo_digests), {"digest_source": "trivy RepoDigests"})
-    assert bound.digest is not None
-    if verify:
-        phase(f"verifying the digest with {ref.registry}")
-        verify_with_registry(ref, bound.digest, timeout=timeout, env=env)
-        bound.facts["digest_source"] = "trivy RepoDigests, verified by registry HEAD"
-    try:
-        scanned = scanned_platform(
-            ref, bound.digest, image_id, timeout=timeout, env=env, asked=platform
-        )
-    except RegistryError as e:
-        if verify:
-            raise
-        bound.facts["digest_checked"] = False
-        bound.warnings.append(
-            f"{ref.name}@{bound.digest}: could not ask {ref.registry} whether this names one "
-            f"image or a multi-platform index ({e.diagnostics()}); the verdict is bound to it "
-            "as trivy reported it"
-        )
-        return bound
-    bound.facts["digest_checked"] = True
-    if scanned is not None and platform and not _same_platform(scanned.platform, platform):
+    """A registry image's binding: the manifest gate resolved, which trivy's report must
+    name (`RepoDigests`, `ImageID`); `verify` (when given) says what the reference names
+    after the scan, which must be what it named before."""
+    ref = resolution.ref
+    scanned = scanned_digest(replace(ref, tag=None, digest=resolution.manifest), repo_digests)
+    if image_id != resolution.config:
         raise ScannerError(
-            f"{display}: --platform {platform} was asked for, but trivy scanned "
-            f"{scanned.platform} (the index has {', '.join(scanned.not_scanned) or 'no other'})"
+            f"trivy's report for {display} is about the image with config {image_id}, but "
+            f"{ref.name}@{scanned} has config {resolution.config}: a report about another "
+            "image cannot judge this one"
         )
-    if scanned is not None:
+    bound = Bound(scanned, {"digest_source": "resolved by gate, scanned by digest"})
+    bound.facts["resolved"] = {"reference": str(ref), "names": resolution.top}
+    if resolution.index is not None:
         bound.multi_platform(
-            display, scanned.index, scanned.manifest, scanned.platform, scanned.not_scanned
+            display, resolution.index, scanned, resolution.platform, resolution.not_scanned
         )
-        bound.digest = scanned.manifest
+    elif resolution.platform is not None:
+        bound.facts["platform"] = {"scanned": resolution.platform, "manifest": scanned}
+    if verify is not None and ref.digest is None:
+        phase(f"checking {ref} again")
+        now = verify()
+        if now != resolution.top:
+            raise ScannerError(
+                f"{ref} named {resolution.top} when gate resolved it, and names {now} after "
+                "the scan (the tag moved, or the registry is inconsistent): --verify-digest "
+                "refuses a verdict about a tag that moved"
+            )
+        bound.facts["digest_source"] = "resolved by gate, scanned by digest, tag re-checked"
     return bound
-
-
-def _same_platform(scanned: str, asked: str) -> bool:
-    """`linux/arm64/v8` is `linux/arm64`; a variant asked for must match."""
-    have, want = scanned.split("/"), asked.split("/")
-    return have[:2] == want[:2] and (len(want) < 3 or have[2:3] == want[2:3])
 
 
 def bind_archive(path: Path, display: str, image_id: str) -> Bound:

@@ -32,7 +32,6 @@ from gate.scanners.trivy_command import (
     default_cache_dir,
     find_trivy,
     input_target,
-    registry_target,
 )
 
 # `gate check`'s options; tests/scanners/test_early.py keeps these equal to the CLI's.
@@ -161,8 +160,8 @@ def _strings(value: object) -> bool:
 def start(args: Sequence[str]) -> EarlyScan | None:
     """Start trivy now if `args` (without the program name) ask `gate check` for a scan."""
     found = parse_check_args(args)
-    if found is None:
-        return None
+    if found is None or "IMAGE" in found:
+        return None  # a registry image: gate resolves it first (`gate.oci.resolve`)
     try:
         timeout = float(found.get("--scan-timeout", DEFAULT_TIMEOUT))
     except ValueError:
@@ -175,10 +174,7 @@ def start(args: Sequence[str]) -> EarlyScan | None:
     workdir = Path(tempfile.mkdtemp(prefix="gate-trivy-"))
     try:
         trivy = find_trivy(found.get("--trivy-bin"), env)
-        if "IMAGE" in found:
-            target = registry_target(found["IMAGE"], found.get("--platform"))
-        else:
-            target = input_target(Path(found["--input"]).absolute(), workdir)[0]
+        target = input_target(Path(found["--input"]).absolute(), workdir)[0]
         argv = build_argv(
             trivy,
             target,

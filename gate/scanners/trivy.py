@@ -20,15 +20,20 @@ How trivy is run:
   2 a Go panic, e.g. a corrupt DB);
 - `--image-src remote` for registry images: gate judges what the registry serves;
 - a timeout kills trivy's whole process group;
-- the `gate` command starts trivy before its CLI loads (`gate.scanners.early`); the scan
-  adopts that process only if the argv and environment it builds here are identical.
+- the `gate` command starts trivy on an `--input` before its CLI loads
+  (`gate.scanners.early`); the scan adopts that process only if the argv and environment
+  it builds here are identical. A registry image is never started early: what trivy
+  scans is known only once gate has resolved it.
 
-The subject is the image repository plus the manifest digest trivy scanned
-(`Metadata.RepoDigests`), optionally cross-checked with a HEAD on the registry
-(`verify_digest`). For `--input`, the digest is the one an OCI layout records for the
-scanned config; a docker-archive records none, and a verdict without a digest cannot be
-signed. The DB's metadata (from the `--cache-dir` gate passes, so it is the DB trivy used)
-gives its age as facts (`gate.scanners.trivy_db`).
+A registry image is resolved first (`gate.oci.resolve`: tag → index → one platform
+manifest, strictly, within the scan's deadline) and trivy scans exactly that manifest, by
+digest; the subject is the image repository plus that digest, which trivy's report must
+name (`gate.scanners.binding`). `verify_digest` checks the tag still names it after the
+scan. One deadline (`--scan-timeout`) covers gate's registry calls and trivy. For
+`--input`, the digest is the one an OCI layout records for the scanned config; a
+docker-archive records none, and a verdict without a digest cannot be signed. The DB's
+metadata (from the `--cache-dir` gate passes, so it is the DB trivy used) gives its age
+as facts (`gate.scanners.trivy_db`).
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ from typing import Any
 from gate.errors import InputError, ScannerError, UsageError
 from gate.models import InputKind, InputStatus, SourceRun, Subject, ToolInfo
 from gate.oci import ImageRef, RegistryError, parse_reference
+from gate.oci.client import Deadline
+from gate.oci.resolve import Resolution, resolve, still_names
 from gate.policy.model import TrivySettings
 from gate.progress import Progress
 from gate.scanners import binding, early, process, trivy_db
@@ -112,6 +119,9 @@ class _Scan:
         self.started_early = False
         """trivy was started before the CLI loaded (`gate.scanners.early`) and adopted."""
         self.cache_dir = default_cache_dir(self.env)
+        self.deadline = Deadline(timeout)
+        """One deadline for gate's registry calls and trivy (`--scan-timeout`)."""
+        self.resolution: Resolution | None = None
 
     def on_line(self, line: str) -> None:
         if line.startswith(("panic:", "[signal ")) and len(self.panic) < 3:
@@ -127,7 +137,10 @@ class _Scan:
 
     def target_args(self, workdir: Path) -> list[str]:
         if self.ref is not None:
-            return registry_target(self.artifact_name, self.platform)
+            self.bar.phase(f"resolving {self.display}")
+            self.resolution = resolve(self.ref, self.platform, env=self.env, deadline=self.deadline)
+            self.artifact_name = self.resolution.target
+            return registry_target(self.artifact_name)
         assert self.input is not None  # its existence: `check_input`, before trivy is found
         args, self.artifact_name = input_target(self.input, workdir)
         return args
@@ -155,6 +168,16 @@ class _Scan:
                 head_start.running.cancel()  # a no-op once it has finished
             shutil.rmtree(workdir, ignore_errors=True)
 
+    def _trivy_timeout(self) -> float:
+        """trivy's share of the deadline: all of it for an archive (so the argv equals an
+        early start's), what gate's registry calls left for a registry image."""
+        if self.resolution is None:
+            return self.timeout
+        left = self.deadline.remaining()
+        if left < 1:
+            raise self.deadline.expired(f"resolving {self.display}")
+        return left
+
     def _start(self, argv: list[str], head_start: early.EarlyScan | None) -> process.ProcessResult:
         """Run trivy, or finish the identical run `gate.scanners.early` started."""
         if head_start is not None:
@@ -162,16 +185,19 @@ class _Scan:
                 self.started_early = True
                 self.bar.started_at(head_start.running.began)  # elapsed: since trivy started
                 self.bar.phase(f"scanning {self.display}")
-                return head_start.running.finish(timeout=self.timeout, on_line=self.on_line)
+                return head_start.running.finish(
+                    timeout=self._trivy_timeout(), on_line=self.on_line
+                )
             head_start.running.cancel()  # built from other settings: not this scan
             (head_start.workdir / REPORT_NAME).unlink(missing_ok=True)
         self.bar.phase(f"scanning {self.display}")
-        return process.run(argv, env=self.env, timeout=self.timeout, on_line=self.on_line)
+        return process.run(argv, env=self.env, timeout=self._trivy_timeout(), on_line=self.on_line)
 
     def _run(self, trivy: str, workdir: Path, head_start: early.EarlyScan | None) -> SourceRun:
         output = workdir / REPORT_NAME
+        target = self.target_args(workdir)
         argv = build_argv(
-            trivy, self.target_args(workdir), output, self.settings, self.timeout, self.cache_dir
+            trivy, target, output, self.settings, self._trivy_timeout(), self.cache_dir
         )
         result = self._start(argv, head_start)
         self.facts["scan"] = {
@@ -277,15 +303,13 @@ class _Scan:
             raise ScannerError(f"trivy's report for {self.display} has no Metadata.ImageID")
         base = found.model_copy(update={"name": self.display, "digest": None})
         if self.ref is not None:
+            assert self.resolution is not None
             bound = binding.bind_registry(
-                self.ref,
+                self.resolution,
                 found.image_id,
                 base.repo_digests,
                 self.display,
-                verify=self.verify,
-                platform=self.platform,
-                timeout=min(self.timeout, 30.0),
-                env=self.env,
+                verify=self._recheck if self.verify else None,
                 phase=self.bar.phase,
             )
             name = self.ref.name
@@ -296,6 +320,11 @@ class _Scan:
         self.facts.update(bound.facts)
         self.warnings += bound.warnings
         return base.model_copy(update={"name": name, "digest": bound.digest})
+
+    def _recheck(self) -> str:
+        """What the reference names now (`--verify-digest`), in what is left of the deadline."""
+        assert self.resolution is not None
+        return still_names(self.resolution, env=self.env, deadline=self.deadline)
 
 
 _PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")

@@ -107,10 +107,10 @@ def input_target(path: Path, workdir: Path) -> tuple[list[str], str]:
     return [f"--input={name}"], name
 
 
-def registry_target(image: str, platform: str | None = None) -> list[str]:
-    """The arguments that make trivy scan `image` as the registry serves it (for a
-    multi-platform image, `platform` of it; by default trivy's own)."""
-    return ["--image-src=remote", *([f"--platform={platform}"] if platform else []), "--", image]
+def registry_target(image: str) -> list[str]:
+    """The arguments that make trivy scan `image` (`repo@sha256:<manifest>`, resolved by
+    gate) as the registry serves it. No `--platform`: the manifest is one platform's."""
+    return ["--image-src=remote", "--", image]
 
 
 def build_argv(

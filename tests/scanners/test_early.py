@@ -279,15 +279,18 @@ def test_console_script_starts_trivy_early(imgs: Images, tmp_path: Path) -> None
     assert scan_facts(out)["started_early"] is True
 
 
-def test_registry_scan_with_platform_is_adopted(
+def test_registry_image_is_resolved_first_not_started_early(
     registry: OciRegistry, imgs: Images, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """What trivy scans in a registry is known only once gate has resolved the reference:
+    no early start, and trivy scans the platform manifest by digest."""
     out = tmp_path / "v.json"
     args = ["check", f"{registry.host}/multi:1", "--platform", "linux/arm64", "--json", str(out)]
-    scan = early.start(args)
-    assert scan is not None and "--platform=linux/arm64" in scan.argv
+    assert early.start(args) is None
     code, output = run_cli(args, capsys)
     assert code == 1, output
-    assert scan_facts(out)["started_early"] is True
+    assert scan_facts(out)["started_early"] is False
+    arm64 = imgs.multi_oci.manifests["arm64"]
+    assert scan_facts(out)["argv"][-1] == f"{registry.host}/multi@{arm64}"
     verdict = json.loads(out.read_text())
-    assert verdict["subject"]["digest"] == imgs.multi_oci.manifests["arm64"]
+    assert verdict["subject"]["digest"] == arm64
