@@ -6,8 +6,8 @@ hostile registry can point that at anything, so a realm is refused (an ERROR) wh
 
 - it is not an absolute `http`/`https` URL httpx can parse, or carries userinfo;
 - its host is a private, loopback, link-local or otherwise internal address (or
-  `localhost`), unless it is the registry's own host (both loopback counts as the same
-  host: the user named a loopback registry); go-containerregistry ≥ 0.21.4 refuses these
+  `localhost`), unless it is the registry's own host (`localhost`, `127.0.0.1` and `::1`
+  are one host; another loopback address is another host); go-containerregistry ≥ 0.21.4 refuses these
   IP literals too (gate also refuses the names `localhost` and `*.localhost`);
 - it is plain HTTP, unless it is the registry's own loopback host.
 
@@ -47,11 +47,16 @@ def _internal(host: str) -> bool:
     )
 
 
+_THIS_MACHINE = frozenset({"localhost", "127.0.0.1", "::1"})
+"""The names of one host: `localhost` and the addresses it stands for."""
+
+
 def same_host(host: str, registry: str) -> bool:
-    """`host` is the registry's own host (any two loopback names are one host)."""
+    """`host` is the registry's own host (`localhost`, `127.0.0.1` and `::1` are one host;
+    `127.0.0.2` is another)."""
     mine = registry_host(registry).strip("[]").lower()
     other = host.strip("[]").lower()
-    return other == mine or (is_loopback(other) and is_loopback(mine))
+    return other == mine or (other in _THIS_MACHINE and mine in _THIS_MACHINE)
 
 
 def checked_realm(realm: str, registry: str) -> httpx.URL:

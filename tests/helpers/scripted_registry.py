@@ -55,7 +55,8 @@ class Answer:
     content_type: str | None = MANIFEST
     digest: str | None = "auto"
     """The `Docker-Content-Digest` announced: "auto" is the body's sha256, None none."""
-    mode: Literal["whole", "trickle", "flood"] = "whole"
+    mode: Literal["whole", "trickle", "flood", "stall"] = "whole"
+    """`stall`: send nothing at all (not even headers) until the server stops."""
     interval: float = 1.0
     size: int = 0
     announce_length: bool = True
@@ -209,6 +210,9 @@ class ScriptedRegistry(_Server):
         headers = {}
         if a.digest is not None:
             headers["Docker_Content_Digest"] = sha(a.body) if a.digest == "auto" else a.digest
+        if a.mode == "stall":
+            self.stopping.wait(60)
+            return None
         if a.mode == "whole" or h.command == "HEAD":
             return h._send(a.status, a.body, a.content_type, **headers)
         h.send_response(a.status)
