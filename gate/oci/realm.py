@@ -7,8 +7,9 @@ hostile registry can point that at anything, so a realm is refused (an ERROR) wh
 - it is not an absolute `http`/`https` URL httpx can parse, or carries userinfo;
 - its host is a private, loopback, link-local or otherwise internal address (or
   `localhost`), unless it is the registry's own host (`localhost`, `127.0.0.1` and `::1`
-  are one host; another loopback address is another host); go-containerregistry ≥ 0.21.4 refuses these
-  IP literals too (gate also refuses the names `localhost` and `*.localhost`);
+  are one host; another loopback address is another host); go-containerregistry ≥ 0.21.4
+  refuses these IP literals too (gate also refuses the names `localhost` and
+  `*.localhost`);
 - it is plain HTTP, unless it is the registry's own loopback host.
 
 Basic credentials go only over HTTPS, or to a loopback registry the user named; a token

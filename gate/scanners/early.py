@@ -58,7 +58,7 @@ VALUE_OPTIONS = frozenset(
         "--platform",
     }
 )
-FLAG_OPTIONS = frozenset({"--verify-digest", "--no-verify-digest", "--verbose", "-v"})
+FLAG_OPTIONS = frozenset({"--verify-digest", "--no-verify-digest", "--insecure", "--verbose", "-v"})
 DEFAULT_TIMEOUT = 600.0
 _TRIVY_KEYS = frozenset({"scanners", "pkg_types", "detection_priority"})
 

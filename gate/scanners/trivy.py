@@ -49,6 +49,7 @@ from gate.errors import InputError, ScannerError, UsageError
 from gate.models import InputKind, InputStatus, SourceRun, Subject, ToolInfo
 from gate.oci import ImageRef, RegistryError, parse_reference
 from gate.oci.client import Deadline
+from gate.oci.credentials import truthy
 from gate.oci.resolve import Resolution, resolve, still_names
 from gate.policy.model import TrivySettings
 from gate.progress import Progress
@@ -91,6 +92,7 @@ class _Scan:
         verify: bool,
         platform: str | None,
         bar: Progress,
+        insecure: bool = False,
     ) -> None:
         self.env = dict(os.environ)
         self.secrets = secret_values(self.env)
@@ -98,6 +100,7 @@ class _Scan:
         self.timeout = timeout
         self.verify = verify
         self.platform = platform
+        self.insecure = insecure or truthy(self.env.get("TRIVY_INSECURE"))
         self.bar = bar
         self.facts: dict[str, Any] = {}
         self.warnings: list[str] = []
@@ -324,7 +327,9 @@ class _Scan:
     def _recheck(self) -> str:
         """What the reference names now (`--verify-digest`), in what is left of the deadline."""
         assert self.resolution is not None
-        return still_names(self.resolution, env=self.env, deadline=self.deadline)
+        return still_names(
+            self.resolution, env=self.env, deadline=self.deadline, insecure=self.insecure
+        )
 
 
 _PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
@@ -358,9 +363,11 @@ def scan_image(
     verify_digest: bool,
     progress: bool,
     platform: str | None = None,
+    insecure: bool = False,
 ) -> SourceRun:
     """Scan a registry image (`image`) or an image archive (`input_path`) with trivy;
-    `platform` (`os/arch[/variant]`) picks one platform of a multi-platform registry image.
+    `platform` (`os/arch[/variant]`) picks one platform of a multi-platform registry image;
+    `insecure` allows plain HTTP and unverified TLS to its registry (`--insecure`).
 
     Returns a `SourceRun` of kind `trivy`; any failure is a `SourceRun` with status `error`.
     Raises `UsageError` only for a bad call: both or neither target, an unparseable image
@@ -378,7 +385,14 @@ def scan_image(
     display = image if image is not None else str(input_path)
     with Progress("trivy", enabled=progress) as bar:
         scan = _Scan(
-            image, input_path, settings or TrivySettings(), timeout, verify_digest, platform, bar
+            image,
+            input_path,
+            settings or TrivySettings(),
+            timeout,
+            verify_digest,
+            platform,
+            bar,
+            insecure,
         )
         try:
             scan.check_input()

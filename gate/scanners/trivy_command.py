@@ -107,10 +107,10 @@ def input_target(path: Path, workdir: Path) -> tuple[list[str], str]:
     return [f"--input={name}"], name
 
 
-def registry_target(image: str) -> list[str]:
+def registry_target(image: str, *, insecure: bool = False) -> list[str]:
     """The arguments that make trivy scan `image` (`repo@sha256:<manifest>`, resolved by
     gate) as the registry serves it. No `--platform`: the manifest is one platform's."""
-    return ["--image-src=remote", "--", image]
+    return ["--image-src=remote", *(["--insecure"] if insecure else []), "--", image]
 
 
 def build_argv(
