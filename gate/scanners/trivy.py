@@ -20,10 +20,9 @@ How trivy is run:
   2 a Go panic, e.g. a corrupt DB);
 - `--image-src remote` for registry images: gate judges what the registry serves;
 - a timeout kills trivy's whole process group;
-- the `gate` command starts trivy on an `--input` before its CLI loads
-  (`gate.scanners.early`); the scan adopts that process only if the argv and environment
-  it builds here are identical. A registry image is never started early: what trivy
-  scans is known only once gate has resolved it.
+- the `gate` command starts trivy before its CLI loads (`gate.scanners.early`, which
+  resolves a registry image first); the scan adopts that process (and that resolution)
+  only if the argv and environment it builds here are identical.
 
 A registry image is resolved first (`gate.oci.resolve`: tag → index → one platform
 manifest, strictly, within the scan's deadline) and trivy scans exactly that manifest, by
@@ -58,6 +57,7 @@ from gate.scanners.redact import redact, redact_argv, secret_values
 from gate.scanners.trivy_command import (
     FINDINGS_EXIT,
     INSTALL_HINT,
+    PLATFORM,
     REPORT_NAME,
     build_argv,
     default_cache_dir,
@@ -125,6 +125,9 @@ class _Scan:
         self.deadline = Deadline(timeout)
         """One deadline for gate's registry calls and trivy (`--scan-timeout`)."""
         self.resolution: Resolution | None = None
+        self.resolved_early = False
+        """The registry image was resolved before the CLI loaded (`early.resolve_ahead`)."""
+        self.trivy_budget = timeout
 
     def on_line(self, line: str) -> None:
         if line.startswith(("panic:", "[signal ")) and len(self.panic) < 3:
@@ -141,9 +144,9 @@ class _Scan:
     def target_args(self, workdir: Path) -> list[str]:
         if self.ref is not None:
             self.bar.phase(f"resolving {self.display}")
-            self.resolution = resolve(self.ref, self.platform, env=self.env, deadline=self.deadline)
+            self.resolution = self._resolve(self.ref)
             self.artifact_name = self.resolution.target
-            return registry_target(self.artifact_name)
+            return registry_target(self.artifact_name, insecure=self.insecure)
         assert self.input is not None  # its existence: `check_input`, before trivy is found
         args, self.artifact_name = input_target(self.input, workdir)
         return args
@@ -171,15 +174,34 @@ class _Scan:
                 head_start.running.cancel()  # a no-op once it has finished
             shutil.rmtree(workdir, ignore_errors=True)
 
-    def _trivy_timeout(self) -> float:
-        """trivy's share of the deadline: all of it for an archive (so the argv equals an
-        early start's), what gate's registry calls left for a registry image."""
-        if self.resolution is None:
-            return self.timeout
-        left = self.deadline.remaining()
-        if left < 1:
+    def _resolve(self, ref: ImageRef) -> Resolution:
+        """The manifest to scan: resolved before the CLI loaded (`early.resolve_ahead`)
+        from the same arguments and environment, else now."""
+        key = early.resolution_key(
+            self.display, self.platform, self.insecure, self.timeout, self.env
+        )
+        ahead = early.claim_resolution(key)
+        if ahead is not None:
+            self.deadline = ahead.deadline
+            self.trivy_budget = ahead.trivy_timeout
+            self.resolved_early = True
+            if ahead.error is not None:
+                raise ahead.error
+            assert ahead.resolution is not None
+            return ahead.resolution
+        resolution = resolve(
+            ref, self.platform, env=self.env, deadline=self.deadline, insecure=self.insecure
+        )
+        self.trivy_budget = self.deadline.remaining()
+        if self.trivy_budget < 1:
             raise self.deadline.expired(f"resolving {self.display}")
-        return left
+        return resolution
+
+    def _trivy_timeout(self) -> float:
+        """trivy's share of the deadline: all of it for an archive, what gate's registry
+        calls left for a registry image (fixed when the resolution ended, so that the
+        argv equals an early start's)."""
+        return self.timeout if self.resolution is None else self.trivy_budget
 
     def _start(self, argv: list[str], head_start: early.EarlyScan | None) -> process.ProcessResult:
         """Run trivy, or finish the identical run `gate.scanners.early` started."""
@@ -209,6 +231,8 @@ class _Scan:
             "duration_s": round(result.duration_s, 3),
             "started_early": self.started_early,
         }
+        if self.ref is not None:
+            self.facts["scan"]["resolved_early"] = self.resolved_early
         if result.start_error is not None:
             raise ScannerError(f"cannot run {trivy}: {result.start_error}; {INSTALL_HINT}")
         if result.timed_out:
@@ -332,7 +356,6 @@ class _Scan:
         )
 
 
-_PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
 _LOG_PREFIX = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)\t")
 
 
@@ -378,7 +401,7 @@ def scan_image(
     if platform is not None:
         if input_path is not None:
             raise UsageError("--platform picks a platform of a registry IMAGE, not of an --input")
-        if not _PLATFORM.fullmatch(platform):
+        if not PLATFORM.fullmatch(platform):
             raise UsageError(
                 f"--platform: expected OS/ARCH[/VARIANT], e.g. linux/arm64: {platform!r}"
             )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -49,6 +50,8 @@ FINDINGS_EXIT = 4
 """trivy's exit code when its report holds findings (vulnerabilities, secrets, licenses or
 failed misconfigurations): not 1 (fatal) nor 2 (a Go panic)."""
 REPORT_NAME = "report.json"
+PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
+"""`--platform`: `os/arch[/variant]`."""
 
 
 def default_cache_dir(env: Mapping[str, str]) -> str:

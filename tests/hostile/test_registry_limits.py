@@ -51,6 +51,23 @@ def test_a_slow_registry_ends_within_the_scan_timeout(
     assert not reg.by_trivy()
 
 
+def test_the_cli_waits_for_a_stalled_registry_once(reg: ScriptedRegistry, sv: SV) -> None:
+    """`gate check`: the early path resolves (and times out), the scan takes that failure
+    over instead of waiting again: the whole command ends soon after --scan-timeout."""
+    reg.manifest(sv.s, tag="slow", mode="stall")
+    began = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "gate", "check", f"{reg.netloc}/app:slow",
+         "--policy", str(ROOT / "policies" / "default.yaml"), "--scan-timeout", "1.5"],
+        capture_output=True, text=True, timeout=60, cwd=ROOT,
+    )  # fmt: skip
+    took = time.monotonic() - began
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "did not answer within --scan-timeout (1.5s)" in proc.stdout + proc.stderr
+    assert took < 4.0
+    assert len([r for r in reg.log if r.path.endswith("/manifests/slow")]) == 1
+
+
 @pytest.mark.parametrize("announce", [True, False])
 def test_a_huge_manifest_is_refused_after_4_mib(
     reg: ScriptedRegistry, sv: SV, announce: bool
