@@ -119,18 +119,32 @@ def test_a_redirect_to_another_origin_carries_no_credential(
     assert [r for r in reg.log if r.authorization == BASIC]  # the registry had it
 
 
-@pytest.mark.usefixtures("creds", "sv")
-def test_a_name_for_loopback_is_not_plain_http(
-    reg: ScriptedRegistry, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`vm` resolves to 127.0.0.1 here but is not a literal loopback address: HTTPS, as any
-    other host; with TRIVY_INSECURE plain HTTP, but no Basic credentials over it."""
+@pytest.fixture
+def named() -> Iterator[tuple[str, ScriptedRegistry]]:
+    """A registry reached by this machine's host name, which resolves to a loopback address
+    but is not `localhost` nor a literal address (skipped where it resolves elsewhere)."""
+    import ipaddress
     import socket
 
+    name = socket.gethostname()
     try:
-        name = "vm" if socket.gethostbyname("vm") == "127.0.0.1" else "localhost.localdomain"
+        addr = socket.gethostbyname(name)
     except OSError:
-        pytest.skip("no name other than localhost resolves to 127.0.0.1 here")
+        pytest.skip(f"the host name {name!r} does not resolve")
+    if not ipaddress.ip_address(addr).is_loopback or name.lower() == "localhost":
+        pytest.skip(f"the host name {name!r} is not a loopback name here ({addr})")
+    with ScriptedRegistry(addr) as r:
+        yield name, r
+
+
+@pytest.mark.usefixtures("creds")
+def test_a_name_for_loopback_is_not_plain_http(
+    named: tuple[str, ScriptedRegistry], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name that resolves to 127.0.0.1 is HTTPS, as any other host; with TRIVY_INSECURE
+    plain HTTP, but no Basic credentials over it."""
+    name, reg = named
+    reg.manifest(push_sv(reg).s, tag="1")
     ref = f"{name}:{reg.port}/app:1"
     run = scan(ref)
     assert run.status is InputStatus.ERROR
@@ -177,3 +191,30 @@ def test_a_refused_realm_is_a_gate_error() -> None:
     with pytest.raises(RegistryError) as e:
         checked_realm("http://[::1/token", "reg.example")
     assert isinstance(e.value, GateError) and e.value.__cause__ is not None
+
+
+def test_insecure_reaches_a_plain_http_registry_by_name(
+    named: tuple[str, ScriptedRegistry],
+) -> None:
+    """`--insecure`: gate (HTTPS fails, then plain HTTP) and trivy (`--insecure`) both scan
+    a plain-HTTP registry named by a name that is not a literal loopback address."""
+    from gate.scanners.trivy import scan_image
+
+    name, reg = named
+    sv = push_sv(reg)
+    reg.manifest(sv.s, tag="1")
+    run = scan_image(
+        f"{name}:{reg.port}/app:1",
+        input_path=None,
+        settings=None,
+        trivy_bin=None,
+        timeout=60,
+        verify_digest=False,
+        progress=False,
+        insecure=True,
+    )
+    assert run.status is InputStatus.OK, run.error
+    assert "--insecure" in run.facts["scan"]["argv"]
+    assert run.subject is not None and run.subject.digest == sv.s_digest
+    fetched = {r.path.rsplit("/", 1)[-1] for r in reg.by_trivy() if "/manifests/" in r.path}
+    assert fetched == {sv.s_digest}
