@@ -10,14 +10,17 @@
   too (`arm64` and `arm64/v8` are one platform, as containerd normalizes them). An index
   entry without a platform is linux/amd64, as go-containerregistry (trivy's client)
   treats it.
-- JSON that Python cannot read (nested 5,000 deep, not UTF-8) is an ERROR naming the
-  document, never a crash.
+- JSON that Python cannot read (nested 5,000 deep, not UTF-8), or that two readers could
+  read two ways (a key twice in one object, even in another case), is an ERROR naming the
+  document, never a crash. A descriptor's digest must be `sha256:<64 lower-case hex>`
+  before it becomes part of a URL.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +38,9 @@ IMAGE_TYPES = frozenset(
         "application/vnd.docker.distribution.manifest.v2+json",
     }
 )
+
+
+_SHA256 = re.compile(r"sha256:[a-f0-9]{64}")
 
 
 def sha256(body: bytes) -> str:
@@ -92,10 +98,30 @@ class ImageIndex:
     manifests: tuple[Descriptor, ...]
 
 
+class _Ambiguous(ValueError):
+    pass
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose keys are distinct even ignoring case: Go's encoding/json (trivy)
+    matches keys case-insensitively and keeps the last, Python keeps the last exact one,
+    so `manifests` and `Manifests` in one object could be read two ways."""
+    seen: set[str] = set()
+    for key, _ in pairs:
+        folded = key.casefold()
+        if folded in seen:
+            raise _Ambiguous(f"the key {key!r} appears twice in one object (ignoring case)")
+        seen.add(folded)
+    return dict(pairs)
+
+
 def load_json(body: bytes, where: str) -> Any:
-    """JSON, or `RegistryError` naming `where`, for any reason Python cannot read it."""
+    """JSON, or `RegistryError` naming `where`, for any reason Python cannot read it, or
+    when an object repeats a key (ignoring case)."""
     try:
-        return json.loads(body)
+        return json.loads(body, object_pairs_hook=_unique)
+    except _Ambiguous as e:
+        raise RegistryError(f"{where}: ambiguous JSON: {e}; refused") from e
     except RecursionError as e:
         raise RegistryError(f"{where}: JSON nested too deep for gate to read") from e
     except (ValueError, UnicodeDecodeError) as e:
@@ -106,8 +132,8 @@ def _descriptor(value: Any, where: str) -> Descriptor:
     if not isinstance(value, dict):
         raise RegistryError(f"{where}: not a descriptor object")
     digest, size, media = value.get("digest"), value.get("size"), value.get("mediaType")
-    if not isinstance(digest, str) or not digest.startswith("sha256:") or len(digest) != 71:
-        raise RegistryError(f"{where}.digest: not a sha256 digest")
+    if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+        raise RegistryError(f"{where}.digest: not a sha256 digest (sha256:<64 lower-case hex>)")
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
         raise RegistryError(f"{where}.size: not a size")
     if media is not None and not isinstance(media, str):
