@@ -5,7 +5,9 @@
 - `realm`: which token realms gate calls, and what it sends where;
 - `client`: `RegistryClient`, one deadline, bodies capped at 4 MiB, streaming;
 - `documents`: strict reading of manifests and indexes, exact platform matching;
-- `resolve`: tag → index → the one platform manifest trivy then scans by digest.
+- `resolve`: tag → index → the one platform manifest trivy then scans by digest;
+- `binding`: the digest a verdict names, checked against trivy's report;
+- `archive`: what an image archive (`--input`) records about its manifests.
 """
 
 from __future__ import annotations

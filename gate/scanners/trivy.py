@@ -27,7 +27,7 @@ How trivy is run:
 A registry image is resolved first (`gate.oci.resolve`: tag → index → one platform
 manifest, strictly, within the scan's deadline) and trivy scans exactly that manifest, by
 digest; the subject is the image repository plus that digest, which trivy's report must
-name (`gate.scanners.binding`). `verify_digest` checks the tag still names it after the
+name (`gate.oci.binding`). `verify_digest` checks the tag still names it after the
 scan. One deadline (`--scan-timeout`) covers gate's registry calls and trivy. For
 `--input`, the digest is the one an OCI layout records for the scanned config; a
 docker-archive records none, and a verdict without a digest cannot be signed. The DB's
@@ -46,13 +46,13 @@ from typing import Any
 
 from gate.errors import InputError, ScannerError, UsageError
 from gate.models import InputKind, InputStatus, SourceRun, Subject, ToolInfo
-from gate.oci import ImageRef, RegistryError, parse_reference
+from gate.oci import ImageRef, RegistryError, binding, parse_reference
 from gate.oci.client import Deadline
 from gate.oci.credentials import truthy
 from gate.oci.resolve import Resolution, resolve, still_names
 from gate.policy.model import TrivySettings
 from gate.progress import Progress
-from gate.scanners import binding, early, process, trivy_db
+from gate.scanners import early, process, trivy_db
 from gate.scanners.redact import redact, redact_argv, secret_values
 from gate.scanners.trivy_command import (
     FINDINGS_EXIT,

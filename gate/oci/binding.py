@@ -22,8 +22,8 @@ from typing import Any
 
 from gate.errors import ScannerError
 from gate.oci import ImageRef, parse_reference
+from gate.oci.archive import ArchiveInfo, archive_info
 from gate.oci.resolve import Resolution
-from gate.scanners.archive import ArchiveInfo, archive_info
 
 
 def repo_digests(entries: Iterable[str], ref: ImageRef) -> list[str]:
