@@ -81,6 +81,8 @@ class Deadline:
 def within(deadline: Deadline, what: str, call: Callable[[], _T]) -> _T:
     """`call()` on a worker thread, abandoned (an ERROR) if it is not done by `deadline`:
     no registry answer, however slow its headers or body, holds gate longer."""
+    if deadline.remaining() <= 0:
+        raise deadline.expired(what)
     done: list[_T] = []
     failed: list[BaseException] = []
 

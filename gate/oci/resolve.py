@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import platform as _host
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from gate.oci.client import Deadline, RegistryClient, within
 from gate.oci.documents import (
@@ -160,7 +160,7 @@ def still_names(
     insecure: bool = False,
 ) -> str:
     """The digest the reference names now (HEAD, `Docker-Content-Digest`, else a GET)."""
-    ref = replace(resolution.ref)
+    ref = resolution.ref
 
     def ask() -> str:
         with RegistryClient(ref, env, deadline, insecure=insecure) as client:
