@@ -2,9 +2,9 @@
 
 `RegistryClient(ref, env, deadline)` GETs (or HEADs) what one repository serves:
 
-- one deadline (`Deadline`, inside `--scan-timeout`) for every request and token call,
-  enforced around the whole resolution by `within` (a registry that trickles headers or
-  bodies cannot hold gate past it);
+- one deadline (`gate.oci.deadline`, inside `--scan-timeout`) for every request and
+  token call, enforced around the whole resolution by `within` (a registry that trickles
+  headers or bodies cannot hold gate past it);
 - a body is read streaming and capped at `MAX_DOCUMENT` (4 MiB, as the distribution spec
   advises for manifests): a 300 MB answer is refused after its first 4 MiB;
 - auth: `TRIVY_REGISTRY_TOKEN`, then Basic or Bearer (token service) with each credential
@@ -23,14 +23,13 @@ import base64
 import json
 import os
 import re
-import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from gate.oci.credentials import basic_credentials, registry_token, truthy
+from gate.oci.deadline import Deadline
 from gate.oci.errors import RegistryError
 from gate.oci.realm import checked_realm, may_send_basic
 from gate.oci.reference import ImageRef, api_base, is_plain_http
@@ -52,54 +51,6 @@ _AUTH_HINT = (
     ": authentication required or denied (gate reads TRIVY_USERNAME/TRIVY_PASSWORD, "
     "TRIVY_REGISTRY_TOKEN, or the Docker config's auths)"
 )
-_T = TypeVar("_T")
-
-
-class Deadline:
-    """One point in time by which all of gate's registry calls must be done."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.end = time.monotonic() + seconds
-
-    def remaining(self) -> float:
-        return self.end - time.monotonic()
-
-    def expired(self, what: str) -> RegistryError:
-        return RegistryError(
-            f"{what}: the registry did not answer within --scan-timeout ({self.seconds:g}s)"
-        )
-
-    def check(self, what: str) -> float:
-        """The time left, or `RegistryError` when there is none."""
-        left = self.remaining()
-        if left <= 0:
-            raise self.expired(what)
-        return left
-
-
-def within(deadline: Deadline, what: str, call: Callable[[], _T]) -> _T:
-    """`call()` on a worker thread, abandoned (an ERROR) if it is not done by `deadline`:
-    no registry answer, however slow its headers or body, holds gate longer."""
-    if deadline.remaining() <= 0:
-        raise deadline.expired(what)
-    done: list[_T] = []
-    failed: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            done.append(call())
-        except BaseException as e:  # handed to the caller's thread as it is
-            failed.append(e)
-
-    worker = threading.Thread(target=work, name="gate-registry", daemon=True)
-    worker.start()
-    worker.join(max(0.0, deadline.remaining()))
-    if worker.is_alive():
-        raise deadline.expired(what)
-    if failed:
-        raise failed[0]
-    return done[0]
 
 
 @dataclass(frozen=True)

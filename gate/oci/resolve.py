@@ -16,7 +16,8 @@ import platform as _host
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from gate.oci.client import Deadline, RegistryClient, within
+from gate.oci.client import RegistryClient
+from gate.oci.deadline import Deadline, within
 from gate.oci.documents import (
     DEFAULT_PLATFORM,
     ImageIndex,

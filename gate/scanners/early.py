@@ -43,7 +43,7 @@ from gate.scanners.trivy_command import (
 )
 
 if TYPE_CHECKING:
-    from gate.oci.client import Deadline
+    from gate.oci.deadline import Deadline
     from gate.oci.resolve import Resolution
 
 # `gate check`'s options; tests/scanners/test_early.py keeps these equal to the CLI's.
@@ -199,8 +199,8 @@ def resolve_ahead(found: dict[str, str], timeout: float, env: dict[str, str]) ->
     """Resolve the IMAGE of `found` now (kept for `claim_resolution`, even when it fails,
     so that a slow registry is waited for once); None when the arguments are not plainly
     valid (the normal path then says what is wrong)."""
-    from gate.oci.client import Deadline
     from gate.oci.credentials import truthy
+    from gate.oci.deadline import Deadline
     from gate.oci.reference import parse_reference
     from gate.oci.resolve import resolve
 

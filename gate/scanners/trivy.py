@@ -44,15 +44,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from gate.errors import InputError, ScannerError, UsageError
+from gate.errors import ScannerError, UsageError
 from gate.models import InputKind, InputStatus, SourceRun, Subject, ToolInfo
 from gate.oci import ImageRef, RegistryError, binding, parse_reference
-from gate.oci.client import Deadline
 from gate.oci.credentials import truthy
+from gate.oci.deadline import Deadline
 from gate.oci.resolve import Resolution, resolve, still_names
 from gate.policy.model import TrivySettings
 from gate.progress import Progress
-from gate.scanners import early, process, trivy_db
+from gate.scanners import early, process, trivy_db, trivy_report
 from gate.scanners.redact import redact, redact_argv, secret_values
 from gate.scanners.trivy_command import (
     FINDINGS_EXIT,
@@ -68,7 +68,6 @@ from gate.scanners.trivy_command import (
 
 __all__ = ["INSTALL_HINT", "build_argv", "find_trivy", "scan_image"]
 
-SCHEMA_VERSION = 2
 STDERR_LINES_SHOWN = 8
 _PHASES = (
     ("Downloading vulnerability DB", "downloading the vulnerability DB"),
@@ -246,12 +245,14 @@ class _Scan:
                 f"{self.tail(result.stderr_tail)}"
             )
         self.bar.phase("reading the report")
-        run = self._parse(output, result.returncode, result.stderr_tail)
+        run = trivy_report.parse(
+            output, result.returncode, self.display, self.tail(result.stderr_tail)
+        )
         self.bar.phase("checking the vulnerability DB")
         version = self._version(trivy)
         self.facts["trivy_db"] = trivy_db.facts(version)
         subject = self._subject(run)
-        self._agrees(run, result.returncode)
+        trivy_report.agrees(run, result.returncode, self.display)
         if version.version and not any(t.version for t in run.tools):
             tools = (ToolInfo(name="Trivy", version=version.version),)
             run = run.model_copy(update={"tools": tools})
@@ -263,40 +264,6 @@ class _Scan:
                 "warnings": (*run.warnings, *self.warnings),
             }
         )
-
-    def _parse(self, output: Path, code: int | None, stderr_tail: list[str]) -> SourceRun:
-        from gate.ingest.trivy import TrivyIngestor
-
-        if not output.is_file():
-            raise ScannerError(
-                f"trivy exited {code} but wrote no report for {self.display}"
-                f"{self.tail(stderr_tail)}"
-            )
-        raw = output.read_bytes()
-        if not raw.strip():
-            raise ScannerError(f"trivy exited {code} but its report for {self.display} is empty")
-        try:
-            run = TrivyIngestor().parse(raw, self.display)
-        except InputError as e:
-            where = f" at {e.pointer}" if e.pointer else ""
-            raise ScannerError(
-                f"trivy's report for {self.display} is unusable{where}: {e.message}"
-            ) from None
-        return run
-
-    def _agrees(self, run: SourceRun, code: int | None) -> None:
-        """trivy's exit code says whether it found anything; its report must say the same."""
-        found = len(run.findings) + int(run.facts.get("licenses_ignored", 0))
-        if code == FINDINGS_EXIT and not found:
-            raise ScannerError(
-                f"trivy exited {FINDINGS_EXIT} (findings) but its report for {self.display} "
-                "holds none: it is not the report trivy wrote (truncated or replaced?)"
-            )
-        if code == 0 and found:
-            raise ScannerError(
-                f"trivy exited 0 (no findings) but its report for {self.display} holds {found}: "
-                "it is not the report trivy wrote (replaced?)"
-            )
 
     def _version(self, trivy: str) -> trivy_db.TrivyVersion:
         """The DB trivy used: its metadata.json, else `trivy version --format json`."""
@@ -310,24 +277,8 @@ class _Scan:
 
     def _subject(self, run: SourceRun) -> Subject:
         """Check the report is about the image asked for; the subject with its digest."""
-        found = run.subject
-        if run.facts.get("format") != f"schema-{SCHEMA_VERSION}" or found is None:
-            raise ScannerError(
-                f"trivy's report for {self.display} is not a SchemaVersion {SCHEMA_VERSION} "
-                "image report (no Metadata)"
-            )
-        if found.name != self.artifact_name:
-            raise ScannerError(
-                f"trivy's report is for {found.name!r}, not for {self.artifact_name!r}: "
-                "a report about another image cannot judge this one"
-            )
-        kind = run.facts.get("artifact_type")
-        if kind != "container_image":
-            raise ScannerError(
-                f"trivy's report for {self.display} is a {kind!r} scan, not a container image"
-            )
-        if not found.image_id:
-            raise ScannerError(f"trivy's report for {self.display} has no Metadata.ImageID")
+        found = trivy_report.image_subject(run, self.display, self.artifact_name)
+        assert found.image_id is not None
         base = found.model_copy(update={"name": self.display, "digest": None})
         if self.ref is not None:
             assert self.resolution is not None

@@ -11,7 +11,7 @@ import pytest
 from gate.errors import ScannerError
 from gate.oci import ImageRef, RegistryError, api_base, parse_reference
 from gate.oci.binding import repo_digests, scanned_digest
-from gate.oci.client import Deadline
+from gate.oci.deadline import Deadline
 from gate.oci.resolve import Resolution, resolve
 from tests.helpers.registry import WRONG_DIGEST, OciRegistry
 from tests.scanners.conftest import Images
