@@ -143,6 +143,8 @@ class ScriptedRegistry(_Server):
         """`Authorization` values that pass the challenge."""
         self.redirect: str | None = None
         """A URL every manifest request is redirected to (307)."""
+        self.moves: dict[str, str] = {}
+        """Tag → digest it names once it has been served (a tag pushed over mid-scan)."""
 
     def blob(self, data: bytes) -> str:
         self.blobs[sha(data)] = data
@@ -204,6 +206,8 @@ class ScriptedRegistry(_Server):
         if self.redirect:
             return h._send(307, b"", None, Location=self.redirect)
         self._answer(h, self.answers[ref])
+        if ref in self.moves:
+            self.answers[ref] = self.answers[self.moves.pop(ref)]
         return None
 
     def _answer(self, h: _Handler, a: Answer) -> None:

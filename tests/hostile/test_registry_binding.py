@@ -247,3 +247,19 @@ def test_a_moved_tag_does_not_move_the_binding(reg: ScriptedRegistry, sv: SV) ->
     again = scan(f"{reg.netloc}/app:moving", verify_digest=True)
     assert again.status is InputStatus.OK and again.subject is not None
     assert again.subject.digest == sv.v_digest
+
+
+def test_a_tag_moved_during_the_scan_is_an_error_with_verify_digest(
+    reg: ScriptedRegistry, sv: SV
+) -> None:
+    """The tag names S when gate resolves it and V by the end of the scan: without
+    --verify-digest the verdict names S (what trivy scanned); with it, an ERROR."""
+    reg.manifest(sv.s, tag="moving")
+    reg.moves["moving"] = sv.v_digest
+    run = scan(f"{reg.netloc}/app:moving")
+    assert assert_bound_to_what_trivy_fetched(run, reg) == sv.s_digest
+    reg.manifest(sv.s, tag="moving")
+    reg.moves["moving"] = sv.v_digest
+    run = scan(f"{reg.netloc}/app:moving", verify_digest=True)
+    assert run.status is InputStatus.ERROR
+    assert f"names {sv.v_digest} after the scan" in (run.error or ""), run.error
