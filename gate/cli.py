@@ -154,15 +154,23 @@ def check(
     ] = 600.0,
     verify_digest: Annotated[
         bool,
-        typer.Option(help="Cross-check the scanned digest with a HEAD on the registry manifest."),
+        typer.Option(help="Check after the scan that the IMAGE's tag still names what it scanned."),
     ] = False,
     platform: Annotated[
         str | None,
         typer.Option(
             metavar="OS/ARCH",
-            help="Which platform of a multi-platform IMAGE to scan (default: trivy's own).",
+            help="Which platform of a multi-platform IMAGE to scan (default: this machine's).",
         ),
     ] = None,
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure",
+            help="Allow plain HTTP and unverified TLS to the IMAGE's registry (as "
+            "TRIVY_INSECURE; credentials still never travel over plain HTTP).",
+        ),
+    ] = False,
     now: Annotated[
         str | None,
         typer.Option(hidden=True, help="Evaluate as of this RFC 3339 time (reproducible runs)."),
@@ -202,6 +210,7 @@ def check(
         scan_timeout=scan_timeout,
         verify_digest=verify_digest,
         platform=platform,
+        insecure=insecure,
     )
     if image is None and input_path is None:
         runs = collect()

@@ -77,6 +77,7 @@ def collect(
     scan_timeout: float,
     verify_digest: bool,
     platform: str | None = None,
+    insecure: bool = False,
 ) -> list[SourceRun]:
     from gate.ingest import load_report
     from gate.models import InputKind
@@ -95,6 +96,7 @@ def collect(
                 verify_digest=verify_digest,
                 progress=True,  # gate.progress picks a spinner or plain lines itself
                 platform=platform,
+                insecure=insecure,
             )
         )
     for kind, paths in (

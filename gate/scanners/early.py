@@ -7,8 +7,13 @@ scan, it reads only the policy's `trivy:` block, builds the command exactly as t
 will (`gate.scanners.trivy_command`) and starts trivy. The normal path then parses and
 validates everything as usual, and `gate.scanners.trivy` adopts the running process only
 if the argv and environment it builds are identical (`claim`); otherwise the early
-process is killed and trivy runs again. An invalid policy or command line kills it too
-(`discard`, when the command ends). Speculation never decides anything: it only saves time.
+process is killed and trivy runs again. A registry IMAGE is first resolved to the one
+manifest trivy will scan (`resolve_ahead`, `gate.oci.resolve`, which needs httpx but not
+pydantic); the scan takes that resolution over (`claim_resolution`) when it was made from
+the same image, platform, `--insecure`, `--scan-timeout` and environment, so the registry
+is asked once, under one deadline, even when the resolution failed. An invalid policy or
+command line kills it too (`discard`, when the command ends). Speculation never decides
+anything: it only saves time.
 
 Anything unusual (an option this parser does not know, `--help`, two images, a policy it
 cannot read) means no early start, and gate runs exactly as without it.
@@ -21,12 +26,14 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gate.errors import GateError
 from gate.policy.paths import resolve_policy
 from gate.scanners import process
 from gate.scanners.trivy_command import (
     DEFAULT_SCANNERS,
+    PLATFORM,
     REPORT_NAME,
     build_argv,
     default_cache_dir,
@@ -34,6 +41,10 @@ from gate.scanners.trivy_command import (
     input_target,
     registry_target,
 )
+
+if TYPE_CHECKING:
+    from gate.oci.deadline import Deadline
+    from gate.oci.resolve import Resolution
 
 # `gate check`'s options; tests/scanners/test_early.py keeps these equal to the CLI's.
 VALUE_OPTIONS = frozenset(
@@ -59,7 +70,7 @@ VALUE_OPTIONS = frozenset(
         "--platform",
     }
 )
-FLAG_OPTIONS = frozenset({"--verify-digest", "--no-verify-digest", "--verbose", "-v"})
+FLAG_OPTIONS = frozenset({"--verify-digest", "--no-verify-digest", "--insecure", "--verbose", "-v"})
 DEFAULT_TIMEOUT = 600.0
 _TRIVY_KEYS = frozenset({"scanners", "pkg_types", "detection_priority"})
 
@@ -97,7 +108,31 @@ class EarlyScan:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+class Ahead:
+    """A registry image resolved before the CLI loaded (`gate.oci.resolve`): its outcome,
+    a `Resolution` or the `RegistryError`, and the deadline it ran under, for the scan to
+    take over (`claim_resolution`) instead of asking the registry again."""
+
+    __slots__ = ("deadline", "error", "key", "resolution", "trivy_timeout")
+
+    def __init__(self, key: tuple[object, ...], deadline: Deadline) -> None:
+        self.key = key
+        self.deadline = deadline
+        self.resolution: Resolution | None = None
+        self.error: GateError | None = None
+        self.trivy_timeout = 0.0
+        """trivy's share of the deadline, fixed when the resolution ended (its argv)."""
+
+
+def resolution_key(
+    image: str, platform: str | None, insecure: bool, timeout: float, env: dict[str, str]
+) -> tuple[object, ...]:
+    """What a resolution depends on: the scan takes over only an identical one."""
+    return (image, platform, insecure, timeout, tuple(sorted(env.items())))
+
+
 _pending: list[EarlyScan] = []
+_ahead: list[Ahead] = []
 
 
 def parse_check_args(args: Sequence[str]) -> dict[str, str] | None:
@@ -119,6 +154,8 @@ def parse_check_args(args: Sequence[str]) -> dict[str, str] | None:
                 return None
             found[arg] = rest.pop(0)
         elif arg in FLAG_OPTIONS:
+            if arg == "--insecure":
+                found[arg] = ""
             continue
         elif arg.startswith("-") or "IMAGE" in found:
             return None  # --help, an unknown option, `--`, a second IMAGE: typer decides
@@ -158,8 +195,51 @@ def _strings(value: object) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
+def resolve_ahead(found: dict[str, str], timeout: float, env: dict[str, str]) -> Ahead | None:
+    """Resolve the IMAGE of `found` now (kept for `claim_resolution`, even when it fails,
+    so that a slow registry is waited for once); None when the arguments are not plainly
+    valid (the normal path then says what is wrong)."""
+    from gate.oci.credentials import truthy
+    from gate.oci.deadline import Deadline
+    from gate.oci.reference import parse_reference
+    from gate.oci.resolve import resolve
+
+    platform = found.get("--platform")
+    if platform is not None and not PLATFORM.fullmatch(platform):
+        return None
+    try:
+        ref = parse_reference(found["IMAGE"])
+    except ValueError:
+        return None
+    insecure = "--insecure" in found or truthy(env.get("TRIVY_INSECURE"))
+    ahead = Ahead(
+        resolution_key(found["IMAGE"], platform, insecure, timeout, env), Deadline(timeout)
+    )
+    try:
+        ahead.resolution = resolve(
+            ref, platform, env=env, deadline=ahead.deadline, insecure=insecure
+        )
+        ahead.trivy_timeout = ahead.deadline.remaining()
+        if ahead.trivy_timeout < 1:
+            raise ahead.deadline.expired(f"resolving {ref}")
+    except GateError as e:
+        ahead.error = e
+    except Exception:  # a bug: the normal path meets it again and shows it
+        return None
+    _ahead[:] = [ahead]
+    return ahead
+
+
+def claim_resolution(key: tuple[object, ...]) -> Ahead | None:
+    """The early resolution if it was made from the same `key`, now owned by the caller."""
+    ahead = _ahead.pop() if _ahead else None
+    _ahead.clear()
+    return ahead if ahead is not None and ahead.key == key else None
+
+
 def start(args: Sequence[str]) -> EarlyScan | None:
-    """Start trivy now if `args` (without the program name) ask `gate check` for a scan."""
+    """Start trivy now if `args` (without the program name) ask `gate check` for a scan;
+    a registry IMAGE is resolved first (`resolve_ahead`), and trivy scans what it names."""
     found = parse_check_args(args)
     if found is None:
         return None
@@ -175,8 +255,14 @@ def start(args: Sequence[str]) -> EarlyScan | None:
     workdir = Path(tempfile.mkdtemp(prefix="gate-trivy-"))
     try:
         trivy = find_trivy(found.get("--trivy-bin"), env)
+        budget = timeout
         if "IMAGE" in found:
-            target = registry_target(found["IMAGE"], found.get("--platform"))
+            ahead = resolve_ahead(found, timeout, env)
+            if ahead is None or ahead.resolution is None:
+                shutil.rmtree(workdir, ignore_errors=True)
+                return None
+            target = registry_target(ahead.resolution.target, insecure=ahead.key[2] is True)
+            budget = ahead.trivy_timeout
         else:
             target = input_target(Path(found["--input"]).absolute(), workdir)[0]
         argv = build_argv(
@@ -184,7 +270,7 @@ def start(args: Sequence[str]) -> EarlyScan | None:
             target,
             workdir / REPORT_NAME,
             options,
-            timeout,
+            budget,
             default_cache_dir(env),
         )
         running = process.launch(argv, env=env)
@@ -192,7 +278,7 @@ def start(args: Sequence[str]) -> EarlyScan | None:
         shutil.rmtree(workdir, ignore_errors=True)
         return None  # the normal path reports it, with its own message
     scan = EarlyScan(argv, env, workdir, running)
-    discard()
+    _cancel_pending()
     _pending.append(scan)
     return scan
 
@@ -202,7 +288,13 @@ def claim() -> EarlyScan | None:
     return _pending.pop() if _pending else None
 
 
-def discard() -> None:
-    """Kill an early scan nobody claimed (a usage error, an invalid policy)."""
+def _cancel_pending() -> None:
     while _pending:
         _pending.pop().cancel()
+
+
+def discard() -> None:
+    """Kill an early scan nobody claimed (a usage error, an invalid policy), and forget
+    an early resolution."""
+    _ahead.clear()
+    _cancel_pending()

@@ -20,15 +20,19 @@ How trivy is run:
   2 a Go panic, e.g. a corrupt DB);
 - `--image-src remote` for registry images: gate judges what the registry serves;
 - a timeout kills trivy's whole process group;
-- the `gate` command starts trivy before its CLI loads (`gate.scanners.early`); the scan
-  adopts that process only if the argv and environment it builds here are identical.
+- the `gate` command starts trivy before its CLI loads (`gate.scanners.early`, which
+  resolves a registry image first); the scan adopts that process (and that resolution)
+  only if the argv and environment it builds here are identical.
 
-The subject is the image repository plus the manifest digest trivy scanned
-(`Metadata.RepoDigests`), optionally cross-checked with a HEAD on the registry
-(`verify_digest`). For `--input`, the digest is the one an OCI layout records for the
-scanned config; a docker-archive records none, and a verdict without a digest cannot be
-signed. The DB's metadata (from the `--cache-dir` gate passes, so it is the DB trivy used)
-gives its age as facts (`gate.scanners.trivy_db`).
+A registry image is resolved first (`gate.oci.resolve`: tag → index → one platform
+manifest, strictly, within the scan's deadline) and trivy scans exactly that manifest, by
+digest; the subject is the image repository plus that digest, which trivy's report must
+name (`gate.oci.binding`). `verify_digest` checks the tag still names it after the
+scan. One deadline (`--scan-timeout`) covers gate's registry calls and trivy. For
+`--input`, the digest is the one an OCI layout records for the scanned config; a
+docker-archive records none, and a verdict without a digest cannot be signed. The DB's
+metadata (from the `--cache-dir` gate passes, so it is the DB trivy used) gives its age
+as facts (`gate.scanners.trivy_db`).
 """
 
 from __future__ import annotations
@@ -40,16 +44,20 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from gate.errors import InputError, ScannerError, UsageError
+from gate.errors import ScannerError, UsageError
 from gate.models import InputKind, InputStatus, SourceRun, Subject, ToolInfo
-from gate.oci import ImageRef, RegistryError, parse_reference
+from gate.oci import ImageRef, RegistryError, binding, parse_reference
+from gate.oci.credentials import truthy
+from gate.oci.deadline import Deadline
+from gate.oci.resolve import Resolution, resolve, still_names
 from gate.policy.model import TrivySettings
 from gate.progress import Progress
-from gate.scanners import binding, early, process, trivy_db
+from gate.scanners import early, process, trivy_db, trivy_report
 from gate.scanners.redact import redact, redact_argv, secret_values
 from gate.scanners.trivy_command import (
     FINDINGS_EXIT,
     INSTALL_HINT,
+    PLATFORM,
     REPORT_NAME,
     build_argv,
     default_cache_dir,
@@ -60,7 +68,6 @@ from gate.scanners.trivy_command import (
 
 __all__ = ["INSTALL_HINT", "build_argv", "find_trivy", "scan_image"]
 
-SCHEMA_VERSION = 2
 STDERR_LINES_SHOWN = 8
 _PHASES = (
     ("Downloading vulnerability DB", "downloading the vulnerability DB"),
@@ -84,6 +91,7 @@ class _Scan:
         verify: bool,
         platform: str | None,
         bar: Progress,
+        insecure: bool = False,
     ) -> None:
         self.env = dict(os.environ)
         self.secrets = secret_values(self.env)
@@ -91,6 +99,7 @@ class _Scan:
         self.timeout = timeout
         self.verify = verify
         self.platform = platform
+        self.insecure = insecure or truthy(self.env.get("TRIVY_INSECURE"))
         self.bar = bar
         self.facts: dict[str, Any] = {}
         self.warnings: list[str] = []
@@ -112,6 +121,12 @@ class _Scan:
         self.started_early = False
         """trivy was started before the CLI loaded (`gate.scanners.early`) and adopted."""
         self.cache_dir = default_cache_dir(self.env)
+        self.deadline = Deadline(timeout)
+        """One deadline for gate's registry calls and trivy (`--scan-timeout`)."""
+        self.resolution: Resolution | None = None
+        self.resolved_early = False
+        """The registry image was resolved before the CLI loaded (`early.resolve_ahead`)."""
+        self.trivy_budget = timeout
 
     def on_line(self, line: str) -> None:
         if line.startswith(("panic:", "[signal ")) and len(self.panic) < 3:
@@ -127,7 +142,10 @@ class _Scan:
 
     def target_args(self, workdir: Path) -> list[str]:
         if self.ref is not None:
-            return registry_target(self.artifact_name, self.platform)
+            self.bar.phase(f"resolving {self.display}")
+            self.resolution = self._resolve(self.ref)
+            self.artifact_name = self.resolution.target
+            return registry_target(self.artifact_name, insecure=self.insecure)
         assert self.input is not None  # its existence: `check_input`, before trivy is found
         args, self.artifact_name = input_target(self.input, workdir)
         return args
@@ -155,6 +173,35 @@ class _Scan:
                 head_start.running.cancel()  # a no-op once it has finished
             shutil.rmtree(workdir, ignore_errors=True)
 
+    def _resolve(self, ref: ImageRef) -> Resolution:
+        """The manifest to scan: resolved before the CLI loaded (`early.resolve_ahead`)
+        from the same arguments and environment, else now."""
+        key = early.resolution_key(
+            self.display, self.platform, self.insecure, self.timeout, self.env
+        )
+        ahead = early.claim_resolution(key)
+        if ahead is not None:
+            self.deadline = ahead.deadline
+            self.trivy_budget = ahead.trivy_timeout
+            self.resolved_early = True
+            if ahead.error is not None:
+                raise ahead.error
+            assert ahead.resolution is not None
+            return ahead.resolution
+        resolution = resolve(
+            ref, self.platform, env=self.env, deadline=self.deadline, insecure=self.insecure
+        )
+        self.trivy_budget = self.deadline.remaining()
+        if self.trivy_budget < 1:
+            raise self.deadline.expired(f"resolving {self.display}")
+        return resolution
+
+    def _trivy_timeout(self) -> float:
+        """trivy's share of the deadline: all of it for an archive, what gate's registry
+        calls left for a registry image (fixed when the resolution ended, so that the
+        argv equals an early start's)."""
+        return self.timeout if self.resolution is None else self.trivy_budget
+
     def _start(self, argv: list[str], head_start: early.EarlyScan | None) -> process.ProcessResult:
         """Run trivy, or finish the identical run `gate.scanners.early` started."""
         if head_start is not None:
@@ -162,16 +209,19 @@ class _Scan:
                 self.started_early = True
                 self.bar.started_at(head_start.running.began)  # elapsed: since trivy started
                 self.bar.phase(f"scanning {self.display}")
-                return head_start.running.finish(timeout=self.timeout, on_line=self.on_line)
+                return head_start.running.finish(
+                    timeout=self._trivy_timeout(), on_line=self.on_line
+                )
             head_start.running.cancel()  # built from other settings: not this scan
             (head_start.workdir / REPORT_NAME).unlink(missing_ok=True)
         self.bar.phase(f"scanning {self.display}")
-        return process.run(argv, env=self.env, timeout=self.timeout, on_line=self.on_line)
+        return process.run(argv, env=self.env, timeout=self._trivy_timeout(), on_line=self.on_line)
 
     def _run(self, trivy: str, workdir: Path, head_start: early.EarlyScan | None) -> SourceRun:
         output = workdir / REPORT_NAME
+        target = self.target_args(workdir)
         argv = build_argv(
-            trivy, self.target_args(workdir), output, self.settings, self.timeout, self.cache_dir
+            trivy, target, output, self.settings, self._trivy_timeout(), self.cache_dir
         )
         result = self._start(argv, head_start)
         self.facts["scan"] = {
@@ -180,6 +230,8 @@ class _Scan:
             "duration_s": round(result.duration_s, 3),
             "started_early": self.started_early,
         }
+        if self.ref is not None:
+            self.facts["scan"]["resolved_early"] = self.resolved_early
         if result.start_error is not None:
             raise ScannerError(f"cannot run {trivy}: {result.start_error}; {INSTALL_HINT}")
         if result.timed_out:
@@ -193,12 +245,14 @@ class _Scan:
                 f"{self.tail(result.stderr_tail)}"
             )
         self.bar.phase("reading the report")
-        run = self._parse(output, result.returncode, result.stderr_tail)
+        run = trivy_report.parse(
+            output, result.returncode, self.display, self.tail(result.stderr_tail)
+        )
         self.bar.phase("checking the vulnerability DB")
         version = self._version(trivy)
         self.facts["trivy_db"] = trivy_db.facts(version)
         subject = self._subject(run)
-        self._agrees(run, result.returncode)
+        trivy_report.agrees(run, result.returncode, self.display)
         if version.version and not any(t.version for t in run.tools):
             tools = (ToolInfo(name="Trivy", version=version.version),)
             run = run.model_copy(update={"tools": tools})
@@ -210,40 +264,6 @@ class _Scan:
                 "warnings": (*run.warnings, *self.warnings),
             }
         )
-
-    def _parse(self, output: Path, code: int | None, stderr_tail: list[str]) -> SourceRun:
-        from gate.ingest.trivy import TrivyIngestor
-
-        if not output.is_file():
-            raise ScannerError(
-                f"trivy exited {code} but wrote no report for {self.display}"
-                f"{self.tail(stderr_tail)}"
-            )
-        raw = output.read_bytes()
-        if not raw.strip():
-            raise ScannerError(f"trivy exited {code} but its report for {self.display} is empty")
-        try:
-            run = TrivyIngestor().parse(raw, self.display)
-        except InputError as e:
-            where = f" at {e.pointer}" if e.pointer else ""
-            raise ScannerError(
-                f"trivy's report for {self.display} is unusable{where}: {e.message}"
-            ) from None
-        return run
-
-    def _agrees(self, run: SourceRun, code: int | None) -> None:
-        """trivy's exit code says whether it found anything; its report must say the same."""
-        found = len(run.findings) + int(run.facts.get("licenses_ignored", 0))
-        if code == FINDINGS_EXIT and not found:
-            raise ScannerError(
-                f"trivy exited {FINDINGS_EXIT} (findings) but its report for {self.display} "
-                "holds none: it is not the report trivy wrote (truncated or replaced?)"
-            )
-        if code == 0 and found:
-            raise ScannerError(
-                f"trivy exited 0 (no findings) but its report for {self.display} holds {found}: "
-                "it is not the report trivy wrote (replaced?)"
-            )
 
     def _version(self, trivy: str) -> trivy_db.TrivyVersion:
         """The DB trivy used: its metadata.json, else `trivy version --format json`."""
@@ -257,35 +277,17 @@ class _Scan:
 
     def _subject(self, run: SourceRun) -> Subject:
         """Check the report is about the image asked for; the subject with its digest."""
-        found = run.subject
-        if run.facts.get("format") != f"schema-{SCHEMA_VERSION}" or found is None:
-            raise ScannerError(
-                f"trivy's report for {self.display} is not a SchemaVersion {SCHEMA_VERSION} "
-                "image report (no Metadata)"
-            )
-        if found.name != self.artifact_name:
-            raise ScannerError(
-                f"trivy's report is for {found.name!r}, not for {self.artifact_name!r}: "
-                "a report about another image cannot judge this one"
-            )
-        kind = run.facts.get("artifact_type")
-        if kind != "container_image":
-            raise ScannerError(
-                f"trivy's report for {self.display} is a {kind!r} scan, not a container image"
-            )
-        if not found.image_id:
-            raise ScannerError(f"trivy's report for {self.display} has no Metadata.ImageID")
+        found = trivy_report.image_subject(run, self.display, self.artifact_name)
+        assert found.image_id is not None
         base = found.model_copy(update={"name": self.display, "digest": None})
         if self.ref is not None:
+            assert self.resolution is not None
             bound = binding.bind_registry(
-                self.ref,
+                self.resolution,
                 found.image_id,
                 base.repo_digests,
                 self.display,
-                verify=self.verify,
-                platform=self.platform,
-                timeout=min(self.timeout, 30.0),
-                env=self.env,
+                verify=self._recheck if self.verify else None,
                 phase=self.bar.phase,
             )
             name = self.ref.name
@@ -297,8 +299,14 @@ class _Scan:
         self.warnings += bound.warnings
         return base.model_copy(update={"name": name, "digest": bound.digest})
 
+    def _recheck(self) -> str:
+        """What the reference names now (`--verify-digest`), in what is left of the deadline."""
+        assert self.resolution is not None
+        return still_names(
+            self.resolution, env=self.env, deadline=self.deadline, insecure=self.insecure
+        )
 
-_PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
+
 _LOG_PREFIX = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)\t")
 
 
@@ -329,9 +337,11 @@ def scan_image(
     verify_digest: bool,
     progress: bool,
     platform: str | None = None,
+    insecure: bool = False,
 ) -> SourceRun:
     """Scan a registry image (`image`) or an image archive (`input_path`) with trivy;
-    `platform` (`os/arch[/variant]`) picks one platform of a multi-platform registry image.
+    `platform` (`os/arch[/variant]`) picks one platform of a multi-platform registry image;
+    `insecure` allows plain HTTP and unverified TLS to its registry (`--insecure`).
 
     Returns a `SourceRun` of kind `trivy`; any failure is a `SourceRun` with status `error`.
     Raises `UsageError` only for a bad call: both or neither target, an unparseable image
@@ -342,14 +352,21 @@ def scan_image(
     if platform is not None:
         if input_path is not None:
             raise UsageError("--platform picks a platform of a registry IMAGE, not of an --input")
-        if not _PLATFORM.fullmatch(platform):
+        if not PLATFORM.fullmatch(platform):
             raise UsageError(
                 f"--platform: expected OS/ARCH[/VARIANT], e.g. linux/arm64: {platform!r}"
             )
     display = image if image is not None else str(input_path)
     with Progress("trivy", enabled=progress) as bar:
         scan = _Scan(
-            image, input_path, settings or TrivySettings(), timeout, verify_digest, platform, bar
+            image,
+            input_path,
+            settings or TrivySettings(),
+            timeout,
+            verify_digest,
+            platform,
+            bar,
+            insecure,
         )
         try:
             scan.check_input()

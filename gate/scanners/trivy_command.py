@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -49,6 +50,8 @@ FINDINGS_EXIT = 4
 """trivy's exit code when its report holds findings (vulnerabilities, secrets, licenses or
 failed misconfigurations): not 1 (fatal) nor 2 (a Go panic)."""
 REPORT_NAME = "report.json"
+PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
+"""`--platform`: `os/arch[/variant]`."""
 
 
 def default_cache_dir(env: Mapping[str, str]) -> str:
@@ -107,10 +110,10 @@ def input_target(path: Path, workdir: Path) -> tuple[list[str], str]:
     return [f"--input={name}"], name
 
 
-def registry_target(image: str, platform: str | None = None) -> list[str]:
-    """The arguments that make trivy scan `image` as the registry serves it (for a
-    multi-platform image, `platform` of it; by default trivy's own)."""
-    return ["--image-src=remote", *([f"--platform={platform}"] if platform else []), "--", image]
+def registry_target(image: str, *, insecure: bool = False) -> list[str]:
+    """The arguments that make trivy scan `image` (`repo@sha256:<manifest>`, resolved by
+    gate) as the registry serves it. No `--platform`: the manifest is one platform's."""
+    return ["--image-src=remote", *(["--insecure"] if insecure else []), "--", image]
 
 
 def build_argv(

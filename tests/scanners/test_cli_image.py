@@ -107,7 +107,7 @@ def test_registry_wrong_digest_is_exit_3(registry: OciRegistry) -> None:
     registry.fault = "wrong-digest"
     proc = gate(f"{registry.host}/app:1", "--policy", DEFAULT_POLICY, "--verify-digest")
     assert proc.returncode == 3, proc.stdout + proc.stderr
-    assert "digest mismatch" in proc.stdout + proc.stderr
+    assert "Docker-Content-Digest is" in proc.stdout + proc.stderr
 
 
 def test_unknown_digest_is_exit_3(registry: OciRegistry) -> None:

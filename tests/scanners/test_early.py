@@ -279,15 +279,52 @@ def test_console_script_starts_trivy_early(imgs: Images, tmp_path: Path) -> None
     assert scan_facts(out)["started_early"] is True
 
 
-def test_registry_scan_with_platform_is_adopted(
+def test_registry_image_is_resolved_early_then_started_early(
+    registry: OciRegistry, imgs: Images, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The early path resolves the reference (tag → index → the arm64 manifest) and starts
+    trivy on that manifest by digest; the scan takes over both."""
+    out = tmp_path / "v.json"
+    args = ["check", f"{registry.host}/multi:1", "--platform", "linux/arm64", "--json", str(out)]
+    arm64 = imgs.multi_oci.manifests["arm64"]
+    before = len(registry.requests)
+    scan = early.start(args)
+    assert scan is not None and scan.argv[-1] == f"{registry.host}/multi@{arm64}"
+    assert not [a for a in scan.argv if a.startswith("--platform")]
+    code, output = run_cli(args, capsys)
+    assert code == 1, output
+    facts = scan_facts(out)
+    assert facts["started_early"] is True and facts["resolved_early"] is True
+    assert facts["argv"][-1] == f"{registry.host}/multi@{arm64}"
+    assert json.loads(out.read_text())["subject"]["digest"] == arm64
+    # resolved once: one GET of the tag
+    assert registry.requests[before:].count(("GET", "/v2/multi/manifests/1")) == 1
+
+
+def test_an_early_resolution_that_failed_is_not_asked_again(
+    registry: OciRegistry, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    registry.fault = "manifest-500"
+    out = tmp_path / "v.json"
+    args = ["check", f"{registry.host}/app:1", "--json", str(out)]
+    before = len(registry.requests)
+    assert early.start(args) is None  # nothing to scan: no trivy
+    code, output = run_cli(args, capsys)
+    assert code == 3, output
+    assert "HTTP 500 (INTERNAL_ERROR)" in output
+    assert registry.requests[before:] == [("GET", "/v2/app/manifests/1")]
+
+
+def test_an_early_resolution_from_other_arguments_is_not_taken_over(
     registry: OciRegistry, imgs: Images, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "v.json"
-    args = ["check", f"{registry.host}/multi:1", "--platform", "linux/arm64", "--json", str(out)]
-    scan = early.start(args)
-    assert scan is not None and "--platform=linux/arm64" in scan.argv
-    code, output = run_cli(args, capsys)
+    early.start(["check", f"{registry.host}/multi:1", "--platform", "linux/arm64"])
+    code, output = run_cli(
+        ["check", f"{registry.host}/multi:1", "--platform", "linux/amd64", "--json", str(out)],
+        capsys,
+    )
     assert code == 1, output
-    assert scan_facts(out)["started_early"] is True
-    verdict = json.loads(out.read_text())
-    assert verdict["subject"]["digest"] == imgs.multi_oci.manifests["arm64"]
+    facts = scan_facts(out)
+    assert facts["started_early"] is False and facts["resolved_early"] is False
+    assert json.loads(out.read_text())["subject"]["digest"] == imgs.multi_oci.manifests["amd64"]

@@ -1,6 +1,7 @@
-"""Multi-platform images (an image index, as `docker buildx --platform` pushes): trivy scans
-one platform, so the verdict is bound to that platform's manifest, never to the index,
-whose other platforms nobody scanned. From a registry on 127.0.0.1 and from an OCI layout.
+"""Multi-platform images (an image index, as `docker buildx --platform` pushes): gate picks
+one platform's manifest from the index, trivy scans that manifest by digest, and the
+verdict is bound to it, never to the index, whose other platforms nobody scanned. From a
+registry on 127.0.0.1 and from an OCI layout.
 """
 
 from __future__ import annotations
@@ -50,7 +51,12 @@ def test_by_tag(registry: OciRegistry, imgs: Images) -> None:
     run = scan(f"{registry.host}/multi:1")
     assert_bound_to_mine(run, imgs)
     assert run.subject is not None and run.subject.name == f"{registry.host}/multi"
-    assert run.facts["digest_checked"] is True
+    assert run.facts["resolved"] == {
+        "reference": f"{registry.host}/multi:1",
+        "names": imgs.multi_oci.index_digest,
+    }
+    mine = imgs.multi_oci.manifests[MINE]
+    assert run.facts["scan"]["argv"][-1] == f"{registry.host}/multi@{mine}"
 
 
 def test_by_index_digest(registry: OciRegistry, imgs: Images) -> None:
@@ -60,7 +66,7 @@ def test_by_index_digest(registry: OciRegistry, imgs: Images) -> None:
 def test_verified_by_tag(registry: OciRegistry, imgs: Images) -> None:
     run = scan(f"{registry.host}/multi:1", verify_digest=True)
     assert_bound_to_mine(run, imgs)
-    assert run.facts["digest_source"] == "trivy RepoDigests, verified by registry HEAD"
+    assert run.facts["digest_source"] == "resolved by gate, scanned by digest, tag re-checked"
 
 
 def test_by_platform_manifest_digest(registry: OciRegistry, imgs: Images) -> None:
@@ -85,34 +91,32 @@ def test_oci_layout_input(imgs: Images) -> None:
 def test_single_image_is_checked_too(registry: OciRegistry, imgs: Images) -> None:
     run = scan(f"{registry.host}/app:1")
     assert run.status is InputStatus.OK, run.error
-    assert run.facts["digest_checked"] is True
     assert "platform" not in run.facts
     assert run.subject is not None and run.subject.digest == imgs.alpine_oci.manifest_digest
 
 
-def test_registry_that_cannot_tell_warns(registry: OciRegistry, imgs: Images) -> None:
-    """The registry serves the scan but not gate's GET by digest: the digest stays as trivy
-    reported it, and the verdict says it was not checked."""
+@pytest.mark.parametrize("ref", ["multi:1", "app:1"])
+def test_registry_that_cannot_serve_the_digest_is_an_error(
+    registry: OciRegistry, imgs: Images, ref: str
+) -> None:
+    """The registry serves the tag but no GET by digest: gate cannot resolve the index to a
+    platform manifest (or trivy cannot fetch the manifest): an ERROR, never a verdict bound
+    to the index or to what the tag named."""
     registry.fault = "by-digest-500"
-    run = scan(f"{registry.host}/app:1")
-    assert run.status is InputStatus.OK, run.error
-    assert run.facts["digest_checked"] is False
-    assert run.subject is not None and run.subject.digest == imgs.alpine_oci.manifest_digest
-    assert any("could not ask" in w and "HTTP 500" in w for w in run.warnings)
-
-
-def test_registry_that_cannot_tell_is_an_error_when_verifying(registry: OciRegistry) -> None:
-    registry.fault = "by-digest-500"
-    run = scan(f"{registry.host}/app:1", verify_digest=True)
+    run = scan(f"{registry.host}/{ref}")
     assert run.status is InputStatus.ERROR
-    assert "HTTP 500" in (run.error or "")
+    assert run.subject is None
+    if ref == "multi:1":
+        assert "HTTP 500 (INTERNAL_ERROR)" in (run.error or "")
+        assert "scan" not in run.facts  # trivy never ran
 
 
 def test_platform_picks_another_platform(registry: OciRegistry, imgs: Images) -> None:
     multi = imgs.multi_oci
     run = scan(f"{registry.host}/multi:1", platform=f"linux/{OTHER}")
     assert run.status is InputStatus.OK, run.error
-    assert f"--platform=linux/{OTHER}" in run.facts["scan"]["argv"]
+    assert run.facts["scan"]["argv"][-1] == f"{registry.host}/multi@{multi.manifests[OTHER]}"
+    assert not [a for a in run.facts["scan"]["argv"] if a.startswith("--platform")]
     assert run.subject is not None
     assert run.subject.image_id == multi.configs[OTHER]
     assert run.subject.digest == multi.manifests[OTHER]
@@ -121,10 +125,10 @@ def test_platform_picks_another_platform(registry: OciRegistry, imgs: Images) ->
 
 
 def test_platform_the_index_lacks_is_an_error(registry: OciRegistry) -> None:
-    """trivy refuses a platform the index does not have: its message reaches the user."""
     run = scan(f"{registry.host}/multi:1", platform="linux/s390x")
     assert run.status is InputStatus.ERROR
-    assert "no child with platform linux/s390x" in (run.error or "")
+    assert "the index has no image for linux/s390x" in (run.error or "")
+    assert "linux/amd64, linux/arm64" in (run.error or "")
 
 
 @pytest.mark.parametrize(

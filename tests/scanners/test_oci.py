@@ -1,4 +1,4 @@
-"""`gate.oci`: reference parsing, and the manifest digest from a real registry on 127.0.0.1."""
+"""`gate.oci`: reference parsing, and resolving a reference on a real registry on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from gate.errors import ScannerError
-from gate.oci import ImageRef, RegistryError, api_base, head_manifest, parse_reference
-from gate.scanners.binding import repo_digests, scanned_digest
+from gate.oci import ImageRef, RegistryError, api_base, parse_reference
+from gate.oci.binding import repo_digests, scanned_digest
+from gate.oci.deadline import Deadline
+from gate.oci.resolve import Resolution, resolve
 from tests.helpers.registry import WRONG_DIGEST, OciRegistry
 from tests.scanners.conftest import Images
 
@@ -74,53 +76,55 @@ def test_str_and_names() -> None:
         ("docker.io", "https://registry-1.docker.io"),
         ("ghcr.io", "https://ghcr.io"),
         ("10.0.0.5:5000", "https://10.0.0.5:5000"),
+        ("127.0.0.2:5000", "http://127.0.0.2:5000"),
+        # names that merely look like loopback addresses are HTTPS, as any other host
+        ("127.0.0.1.nip.io:5000", "https://127.0.0.1.nip.io:5000"),
+        ("127.corp.example.com", "https://127.corp.example.com"),
     ],
 )
 def test_api_base(registry: str, base: str) -> None:
     assert api_base(registry) == base
 
 
-def test_head_manifest(registry: OciRegistry, imgs: Images) -> None:
-    head = head_manifest(parse_reference(f"{registry.host}/app:1"), env={})
-    assert head.digest == imgs.alpine_oci.manifest_digest
-    assert head.media_type == "application/vnd.oci.image.manifest.v1+json"
-    assert head.size and head.size > 0
-    assert registry.requests[-1] == ("HEAD", "/v2/app/manifests/1")
+def head_manifest(ref: ImageRef, env: dict[str, str], timeout: float = 30) -> Resolution:
+    return resolve(ref, None, env=env, deadline=Deadline(timeout))
 
 
-def test_head_manifest_reports_what_the_registry_says(registry: OciRegistry) -> None:
+def test_resolve(registry: OciRegistry, imgs: Images) -> None:
+    got = head_manifest(parse_reference(f"{registry.host}/app:1"), env={})
+    assert got.manifest == got.top == imgs.alpine_oci.manifest_digest
+    assert got.config == imgs.alpine_oci.image_id
+    assert got.index is None
+    assert registry.requests[-1] == ("GET", "/v2/app/manifests/1")
+
+
+def test_resolve_refuses_a_wrong_digest_header(registry: OciRegistry) -> None:
     registry.fault = "wrong-digest"
-    head = head_manifest(parse_reference(f"{registry.host}/app:1"), env={})
-    assert head.digest == WRONG_DIGEST
+    with pytest.raises(RegistryError, match=f"Docker-Content-Digest is {WRONG_DIGEST}"):
+        head_manifest(parse_reference(f"{registry.host}/app:1"), env={})
 
 
-def test_head_manifest_without_digest_header_hashes_a_get(
-    registry: OciRegistry, imgs: Images
-) -> None:
+def test_resolve_without_digest_header_hashes_the_body(registry: OciRegistry, imgs: Images) -> None:
     registry.fault = "no-digest"
-    head = head_manifest(parse_reference(f"{registry.host}/app:1"), env={})
-    assert head.digest == imgs.alpine_oci.manifest_digest
-    assert registry.requests[-2:] == [
-        ("HEAD", "/v2/app/manifests/1"),
-        ("GET", "/v2/app/manifests/1"),
-    ]
+    got = head_manifest(parse_reference(f"{registry.host}/app:1"), env={})
+    assert got.manifest == imgs.alpine_oci.manifest_digest
 
 
 @pytest.mark.parametrize(
     ("ref", "fault", "message"),
     [
-        ("app:1", "manifest-500", "HTTP 500"),
-        ("app:2", None, "HTTP 404"),
-        ("nope:1", None, "HTTP 404"),
+        ("app:1", "manifest-500", r"HTTP 500 \(INTERNAL_ERROR\)"),
+        ("app:2", None, r"HTTP 404 \(MANIFEST_UNKNOWN\)"),
+        ("nope:1", None, r"HTTP 404 \(NAME_UNKNOWN\)"),
     ],
 )
-def test_head_manifest_errors(registry: OciRegistry, ref: str, fault: str, message: str) -> None:
+def test_resolve_errors(registry: OciRegistry, ref: str, fault: str, message: str) -> None:
     registry.fault = fault  # type: ignore[assignment]
     with pytest.raises(RegistryError, match=message):
         head_manifest(parse_reference(f"{registry.host}/{ref}"), env={})
 
 
-def test_head_manifest_unreachable(imgs: Images) -> None:
+def test_resolve_unreachable(imgs: Images) -> None:
     with OciRegistry({"app": imgs.alpine_oci.path}) as reg:
         ref = parse_reference(f"{reg.host}/app:1")
     with pytest.raises(RegistryError, match="cannot reach the registry"):
@@ -128,7 +132,7 @@ def test_head_manifest_unreachable(imgs: Images) -> None:
 
 
 @pytest.mark.parametrize("auth", ["basic", "bearer"])
-def test_head_manifest_auth(imgs: Images, tmp_path: Path, auth: str) -> None:
+def test_resolve_auth(imgs: Images, tmp_path: Path, auth: str) -> None:
     with OciRegistry(
         {"app": imgs.alpine_oci.path},
         auth=auth,
@@ -140,21 +144,21 @@ def test_head_manifest_auth(imgs: Images, tmp_path: Path, auth: str) -> None:
         with pytest.raises(RegistryError, match="HTTP 401"):
             head_manifest(ref, env={"TRIVY_USERNAME": "gate", "TRIVY_PASSWORD": "wrong"})
         ok = head_manifest(ref, env={"TRIVY_USERNAME": "x,gate", "TRIVY_PASSWORD": "y,pw-1234"})
-        assert ok.digest == imgs.alpine_oci.manifest_digest
+        assert ok.manifest == imgs.alpine_oci.manifest_digest
         # the Docker config's `auths` entry, as `docker login` writes it
         auth_b64 = base64.b64encode(b"gate:pw-1234").decode()
         (tmp_path / "config.json").write_text(
             json.dumps({"auths": {f"localhost:{reg.port}": {"auth": auth_b64}}})
         )
         ok = head_manifest(ref, env={"DOCKER_CONFIG": str(tmp_path)})
-        assert ok.digest == imgs.alpine_oci.manifest_digest
+        assert ok.manifest == imgs.alpine_oci.manifest_digest
 
 
-def test_head_manifest_registry_token(imgs: Images) -> None:
+def test_resolve_with_registry_token(imgs: Images) -> None:
     with OciRegistry({"app": imgs.alpine_oci.path}, auth="bearer") as reg:
         ref = parse_reference(f"localhost:{reg.port}/app:1")
         ok = head_manifest(ref, env={"TRIVY_REGISTRY_TOKEN": reg.token})
-        assert ok.digest == imgs.alpine_oci.manifest_digest
+        assert ok.manifest == imgs.alpine_oci.manifest_digest
         assert ("GET", "/token") not in [(m, p.split("?")[0]) for m, p in reg.requests]
 
 
