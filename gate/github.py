@@ -85,8 +85,13 @@ class Response:
                 f"GITHUB_API_URL ({self.base_url}) the API endpoint (https://api.github.com, "
                 "or https://HOST/api/v3 on GitHub Enterprise Server)?"
             )
+        from gate.errors import InputError
+        from gate.ingest._strict_json import strict_loads
+
         try:
-            return json.loads(text)
+            return strict_loads(text, f"GET {self.url}")
+        except InputError as e:  # a duplicate key: the answer means two things
+            raise GitHubError(e.diagnostics()) from e
         except json.JSONDecodeError as e:
             raise GitHubError(
                 f"GET {self.url} answered {self.status} with malformed JSON ({e.msg} at line "

@@ -145,3 +145,12 @@ class Run(_Raw):
     originalUriBaseIds: dict[str, ArtifactLocation] | None = None
     artifacts: list[Artifact] | None = None
     automationDetails: AutomationDetails | None = None
+
+
+class Log(_Raw):
+    """The top of a SARIF log: read by hand in `gate.ingest.sarif` (for its own errors);
+    declared for the shape of the strict reader (`gate.ingest._strict_json`)."""
+
+    schema_: str | None = Field(default=None, alias="$schema")
+    version: str | None = None
+    runs: list[Run] | None = None

@@ -9,6 +9,7 @@ is an `InputError` naming its JSON path.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import msgspec
@@ -16,6 +17,7 @@ import msgspec
 from gate.errors import InputError
 from gate.ingest._common import load_json
 from gate.ingest._sniff import wrong_kind
+from gate.ingest._strict_json import Shape, shape_of
 from gate.models import InputKind
 
 
@@ -202,3 +204,29 @@ def decode(raw: bytes, path: str) -> tuple[Report | list[Result], bool]:
         if result.Target is None:
             raise InputError(path, "not a Trivy result: no Target", f"Results[{i}]")
     return report, False
+
+
+STRICT_MAX_BYTES = 16 * 1024 * 1024
+"""The largest Trivy report whose every key gate checks for duplicates and case variants.
+
+NOTE: msgspec, which decodes a 100 MB report in 0.2 s, keeps the last of two equal keys
+and skips unknown keys without a trace, so it cannot see either problem. The check
+therefore decodes the report a second time with the standard library (about 25 ms per
+MB), which would more than double the time of a 100 MB report (`bench/README.md`, issue
+9). Up to this size the check runs; above it the verdict carries a warning that says so.
+"""
+
+
+@cache
+def report_shape() -> Shape | None:
+    """The keys gate reads from a Trivy report, for the case-variant check."""
+    return shape_of(Report | list[Result])
+
+
+def check_strict(raw: bytes, path: str) -> bool:
+    """Duplicate and case-variant keys anywhere are an `InputError` (`_strict_json`); False
+    when the report is too large to check (`STRICT_MAX_BYTES`)."""
+    if len(raw) > STRICT_MAX_BYTES:
+        return False
+    load_json(raw, path, report_shape())
+    return True

@@ -22,6 +22,7 @@ The `{"error": {...}}` body npm writes when the audit itself failed is an `Input
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -29,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from gate.errors import InputError
 from gate.ingest._common import freshness, load_json, sha256_hex, validation_error
 from gate.ingest._sniff import wrong_kind
+from gate.ingest._strict_json import Shape, shape_of
 from gate.ingest.interface import Ingestor
 from gate.models import (
     Finding,
@@ -188,11 +190,16 @@ def _total(metadata: dict[str, Any], path: str) -> int:
     return sum(v for v in counts.values() if isinstance(v, int))
 
 
+@cache
+def _shape() -> Shape | None:
+    return shape_of(_ReportV2 | _ReportV1)
+
+
 class NpmAuditIngestor(Ingestor):
     kind = InputKind.NPM_AUDIT
 
     def parse(self, raw: bytes, path: str) -> SourceRun:
-        data = load_json(raw, path)
+        data = load_json(raw, path, _shape())
         if isinstance(data, dict) and isinstance(data.get("error"), dict):
             err = data["error"]
             code = err.get("code") or "unknown error"

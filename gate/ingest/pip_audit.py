@@ -11,6 +11,7 @@ the audit: a warning says so.
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from gate.errors import InputError
 from gate.ingest._common import freshness, load_json, sha256_hex, validation_error
 from gate.ingest._sniff import wrong_kind
+from gate.ingest._strict_json import Shape, shape_of
 from gate.ingest.interface import Ingestor
 from gate.models import (
     Finding,
@@ -84,11 +86,16 @@ def _url(vuln_id: str) -> str:
     return f"https://osv.dev/vulnerability/{vuln_id}"
 
 
+@cache
+def _shape() -> Shape | None:
+    return shape_of(_Report | list[_Dependency])
+
+
 class PipAuditIngestor(Ingestor):
     kind = InputKind.PIP_AUDIT
 
     def parse(self, raw: bytes, path: str) -> SourceRun:
-        data = load_json(raw, path)
+        data = load_json(raw, path, _shape())
         try:
             if isinstance(data, dict) and "dependencies" in data:
                 report = _Report.model_validate(data)

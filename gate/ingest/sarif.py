@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import cache
 from typing import Any
 
 from pydantic import ValidationError
@@ -38,6 +39,7 @@ from gate.ingest._common import (
     validation_error,
 )
 from gate.ingest._sarif_run import RunContext
+from gate.ingest._strict_json import Shape, shape_of
 from gate.ingest.interface import Ingestor
 from gate.models import (
     Finding,
@@ -231,11 +233,16 @@ def _suppressions(res: sr.Result) -> tuple[Suppression, ...]:
     )
 
 
+@cache
+def _shape() -> Shape | None:
+    return shape_of(sr.Log)
+
+
 class SarifIngestor(Ingestor):
     kind = InputKind.SARIF
 
     def parse(self, raw: bytes, path: str) -> SourceRun:
-        runs_json = _check_top(load_json(raw, path), path)
+        runs_json = _check_top(load_json(raw, path, _shape()), path)
         findings: list[Finding] = []
         tools: list[ToolInfo] = []
         warnings: list[str] = []

@@ -37,7 +37,7 @@ from gate._fastmodel import gc_paused
 from gate.errors import InputError
 from gate.ingest._common import freshness, parse_timestamp, sha256_hex
 from gate.ingest._trivy_findings import Builder
-from gate.ingest._trivy_raw import Report, Result, decode
+from gate.ingest._trivy_raw import STRICT_MAX_BYTES, Report, Result, check_strict, decode
 from gate.ingest.interface import Ingestor
 from gate.models import InputKind, SourceRun, Subject, ToolInfo
 
@@ -52,6 +52,7 @@ class TrivyIngestor(Ingestor):
         hasher.start()
         try:
             report, legacy = decode(raw, path)
+            checked = check_strict(raw, path)
             builder = Builder(path)
             with gc_paused():
                 results = report if isinstance(report, list) else report.Results
@@ -61,6 +62,11 @@ class TrivyIngestor(Ingestor):
         finally:
             hasher.join()
         warnings = builder.warnings
+        if not checked:
+            warnings.append(
+                f"the report is larger than {STRICT_MAX_BYTES // (1024 * 1024)} MiB: gate did "
+                "not check it for duplicate or case-variant keys"
+            )
         meta = _facts(report)
         if builder.licenses:
             meta["licenses_ignored"] = builder.licenses
