@@ -4,8 +4,10 @@ Reads the current `{"dependencies": [...], "fixes": [...]}` shape (pip-audit ≥
 the legacy top-level list (1.x). pip-audit reports no severity: findings are UNKNOWN
 and the policy's `unknown_severity` decides. `fix_versions: []` is `no_fix`.
 Dependencies pip-audit could not audit (`skip_reason`) go to `SourceRun.skipped`, never
-silently dropped. A non-empty `fixes` list (`--fix`) means the environment changed after
-the audit: a warning says so.
+silently dropped; one with both `vulns` and a `skip_reason` contradicts itself (an ERROR).
+A report that lists no dependency, or only skipped ones, examined nothing (an ERROR).
+A non-empty `fixes` list (`--fix`) means the environment changed after the audit: a
+warning says so.
 """
 
 from __future__ import annotations
@@ -116,6 +118,13 @@ class PipAuditIngestor(Ingestor):
         warnings: list[str] = []
         for i, dep in enumerate(deps):
             pointer = f"{root}[{i}]"
+            if dep.skip_reason is not None and dep.vulns is not None:
+                # audited and not audited at once: reading either half would be a guess
+                raise InputError(
+                    path,
+                    f"{dep.name}: has both vulns and a skip_reason: the report contradicts itself",
+                    pointer,
+                )
             if dep.skip_reason is not None:
                 skipped.append(f"{dep.name}: {dep.skip_reason}")
                 continue
@@ -148,8 +157,13 @@ class PipAuditIngestor(Ingestor):
                     )
                 )
         if not deps:
-            warnings.append("pip-audit audited no dependencies")
-        elif len(skipped) == len(deps):
+            raise InputError(
+                path,
+                "pip-audit lists no dependency: it examined nothing (an empty environment "
+                "or requirements file?)",
+                root or None,
+            )
+        if len(skipped) == len(deps):
             raise InputError(
                 path,
                 f"pip-audit could audit none of the {len(deps)} dependencies it lists (each has "

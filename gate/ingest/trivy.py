@@ -68,6 +68,7 @@ class TrivyIngestor(Ingestor):
                 "not check it for duplicate or case-variant keys"
             )
         meta = _facts(report)
+        meta["examined"] = sorted(builder.examined)
         if builder.licenses:
             meta["licenses_ignored"] = builder.licenses
             warnings.append(
