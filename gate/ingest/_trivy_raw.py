@@ -17,7 +17,7 @@ import msgspec
 from gate.errors import InputError
 from gate.ingest._common import load_json
 from gate.ingest._sniff import wrong_kind
-from gate.ingest._strict_json import Shape, shape_of
+from gate.ingest._strict_json import Shape, check_shape, shape_of
 from gate.models import InputKind
 
 
@@ -223,10 +223,15 @@ def report_shape() -> Shape | None:
     return shape_of(Report | list[Result])
 
 
-def check_strict(raw: bytes, path: str) -> bool:
-    """Duplicate and case-variant keys anywhere are an `InputError` (`_strict_json`); False
-    when the report is too large to check (`STRICT_MAX_BYTES`)."""
+def load_checked(raw: bytes, path: str) -> Any:
+    """The report decoded by the strict reader (a duplicate key anywhere is an `InputError`),
+    for `check_case`; None when it is too large to check (`STRICT_MAX_BYTES`)."""
     if len(raw) > STRICT_MAX_BYTES:
-        return False
-    load_json(raw, path, report_shape())
-    return True
+        return None
+    return load_json(raw, path)
+
+
+def check_case(data: Any, path: str) -> None:
+    """A key that differs from a key gate reads only in case is an `InputError`. Run after
+    `decode`, so that another kind of report is named as such first."""
+    check_shape(data, report_shape(), path)
