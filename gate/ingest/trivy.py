@@ -12,6 +12,13 @@ and half the memory of `json.loads` alone, which lets gate read a report faster 
 less memory than `trivy convert` does (`bench/bench_trivy_report.py`).
 
 Decisions worth knowing:
+- Strict reading: a duplicate key anywhere, or a key that differs from one gate reads only
+  in case, is an `InputError` (`gate.ingest._strict_json`); msgspec cannot see either, so
+  the report is decoded a second time for the check, up to `STRICT_MAX_BYTES` (16 MiB;
+  above it, a warning says the check was skipped).
+- Nothing examined: a report with neither an artifact nor Results is an `InputError`;
+  `facts["examined"]` lists the finding kinds whose scan produced a Result, so the policy
+  must have a section for each (`gate.rules.coverage`).
 - Fix state: a non-empty `FixedVersion` is `fixable` whatever the `Status`; otherwise the
   `Status` decides (`affected` → `no_fix`, `will_not_fix` → `wont_fix`, …); no `Status` and
   no `FixedVersion` is `no_fix` (what `trivy --ignore-unfixed` treats as unfixed); `fixed`
