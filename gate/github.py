@@ -66,8 +66,13 @@ class Response:
 
     def message(self) -> str:
         """GitHub's `message` from a JSON error body, else a short excerpt of the body."""
+        from gate.errors import InputError
+        from gate.ingest._strict_json import strict_loads
+
         try:
-            data = json.loads(self.body)
+            data = strict_loads(self.body.decode("utf-8", "replace"), self.url)
+        except InputError:  # a key twice: which `message` counts is anyone's guess
+            return "(an ambiguous JSON body: a key appears twice)"
         except ValueError:
             data = None
         if isinstance(data, dict) and isinstance(data.get("message"), str):

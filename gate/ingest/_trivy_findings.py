@@ -175,12 +175,11 @@ _CLASS_KINDS = {
 def examined_kinds(r: Result) -> set[str]:
     """What a Result says trivy examined, as finding kinds: its `Class` (`os-pkgs` and
     `lang-pkgs` → vulnerability, `secret`, `config` → misconfiguration; licenses are no
-    finding kind gate judges), else (legacy reports have no Class) the lists it carries."""
+    finding kind gate judges), and the kinds of the lists it carries (legacy reports have
+    no Class: a Result with a `Type` and no licenses is a package scan)."""
     kind = _CLASS_KINDS.get(r.Class or "")
-    if kind is not None:
-        return {kind.value}
-    out = set()
-    if r.Vulnerabilities is not None or (r.Class is None and r.Type and not r.Licenses):
+    out = set() if kind is None else {kind.value}
+    if r.Vulnerabilities or (r.Class is None and r.Type and not r.Licenses):
         out.add(FindingKind.VULNERABILITY.value)
     if r.Secrets:
         out.add(FindingKind.SECRET.value)

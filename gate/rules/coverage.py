@@ -53,20 +53,17 @@ def _has(policy: Policy, section: str) -> bool:
 
 
 def _trivy_sections(run: SourceRun) -> list[tuple[str, str]]:
-    """(section, what needs it) for each class a Trivy input examined."""
+    """(section, the kind that needs it) for each class a Trivy input examined."""
     examined = run.facts.get("examined")
     kinds = {k for k in examined if isinstance(k, str)} if isinstance(examined, list) else set()
-    counts: dict[str, int] = {}
-    for f in run.findings:
-        counts[f.kind.value] = counts.get(f.kind.value, 0) + 1
-    kinds |= counts.keys()
-    out = []
-    for kind, section in _SECTION_OF_KIND.items():
-        if kind in kinds:
-            n = counts.get(kind, 0)
-            what = f"{n} {kind} finding{'s' if n != 1 else ''}" if n else f"its {kind} scan"
-            out.append((section, what))
-    return out
+    if not isinstance(examined, list):  # not read by gate's Trivy reader: count the findings
+        kinds = {f.kind.value for f in run.findings}
+    return [(section, kind) for kind, section in _SECTION_OF_KIND.items() if kind in kinds]
+
+
+def _what(run: SourceRun, kind: str) -> str:
+    n = sum(1 for f in run.findings if f.kind.value == kind)  # only on the error path
+    return f"{n} {kind} finding{'s' if n != 1 else ''}" if n else f"its {kind} scan"
 
 
 class CoverageRule(Rule):
@@ -87,11 +84,11 @@ class CoverageRule(Rule):
                         f"{who} is judged by no policy section: add `vulnerabilities:`, "
                         "`secrets:` or `misconfigurations:` to the policy, or do not pass it"
                     )
-                for section, what in needed:
+                for section, kind in needed:
                     if not _has(policy, section):
                         errors.append(
-                            f"{who}: {what} but the policy has no `{section}:` section to "
-                            f"judge it: add one, or do not scan for it"
+                            f"{who}: {_what(run, kind)} but the policy has no `{section}:` "
+                            "section to judge it: add one, or do not scan for it"
                         )
                 continue
             section = _SECTION_OF_INPUT[run.kind]

@@ -126,3 +126,23 @@ def test_a_case_variant_key_in_a_live_github_answer_is_an_error() -> None:
             runs = fetch_branch_protection("o/r", "main", client=client)
     assert runs[0].status is InputStatus.ERROR
     assert runs[0].error is not None and "[0].Type" in runs[0].error
+
+
+def test_a_github_error_body_with_a_duplicate_message_is_not_read_as_unprotected() -> None:
+    base = "/repos/o/r"
+    body = b'{"message": "Not Found", "message": "Branch not protected"}'
+    with GitHubReplay() as gh:
+        gh.reply(f"{base}/rules/branches/main", Reply.json([]))
+        gh.reply(
+            f"{base}/branches/main",
+            Reply.file(DATA / "github/realworld-2026-trustsignal-branch.json"),
+        )
+        gh.reply(
+            f"{base}/branches/main/protection",
+            Reply(404, body, {"content-type": "application/json"}),
+        )
+        with GitHubClient(token=None, base_url=gh.url, timeout=2, retries=0) as client:
+            runs = fetch_branch_protection("o/r", "main", client=client)
+    classic = runs[2]
+    assert classic.status is InputStatus.ERROR
+    assert classic.error is not None and "ambiguous" in classic.error
