@@ -44,14 +44,7 @@ from gate._fastmodel import gc_paused
 from gate.errors import InputError
 from gate.ingest._common import freshness, parse_timestamp, sha256_hex
 from gate.ingest._trivy_findings import Builder
-from gate.ingest._trivy_raw import (
-    STRICT_MAX_BYTES,
-    Report,
-    Result,
-    check_case,
-    decode,
-    load_checked,
-)
+from gate.ingest._trivy_raw import STRICT_MAX_BYTES, Report, Result, check_strict, decode
 from gate.ingest.interface import Ingestor
 from gate.models import InputKind, SourceRun, Subject, ToolInfo
 
@@ -65,12 +58,8 @@ class TrivyIngestor(Ingestor):
         hasher = threading.Thread(target=lambda: digest.append(sha256_hex(raw)), daemon=True)
         hasher.start()
         try:
-            # duplicates first: with a key twice, msgspec's own checks see only one value
-            strict = load_checked(raw, path)
+            checked = check_strict(raw, path)
             report, legacy = decode(raw, path)
-            if strict is not None:
-                check_case(strict, path)
-            checked, strict = strict is not None, None
             builder = Builder(path)
             with gc_paused():
                 results = report if isinstance(report, list) else report.Results
