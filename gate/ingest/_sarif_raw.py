@@ -7,13 +7,26 @@ Attribute names keep SARIF's camelCase so error paths match the file.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from gate.ingest._strict_json import ReadAs
 
 
 class _Raw(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class _Properties(_Raw):
+    """Only for the strict reader's shape: the property-bag keys gate reads by hand."""
+
+    security_severity: Any = Field(default=None, alias="security-severity")
+    tags: Any = None
+    precision: Any = None
+
+
+_Props = Annotated[dict[str, Any] | None, ReadAs(_Properties)]
 
 
 class Message(_Raw):
@@ -43,7 +56,7 @@ class Rule(_Raw):
     helpUri: str | None = None
     messageStrings: dict[str, MultiformatMessage] | None = None
     defaultConfiguration: Configuration | None = None
-    properties: dict[str, Any] | None = None
+    properties: _Props = None
 
 
 class Component(_Raw):
@@ -114,7 +127,7 @@ class Result(_Raw):
     baselineState: str | None = None
     partialFingerprints: dict[str, Any] | None = None
     fingerprints: dict[str, Any] | None = None
-    properties: dict[str, Any] | None = None
+    properties: _Props = None
 
 
 class Notification(_Raw):

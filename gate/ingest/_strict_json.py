@@ -73,7 +73,11 @@ def _model_fields(tp: type) -> dict[str, Any] | None:
     from pydantic import BaseModel
 
     if issubclass(tp, BaseModel):
-        return {(info.alias or name): info.annotation for name, info in tp.model_fields.items()}
+        out: dict[str, Any] = {}
+        for name, info in tp.model_fields.items():
+            marks = [m for m in info.metadata if isinstance(m, ReadAs)]
+            out[info.alias or name] = marks[0] if marks else info.annotation
+        return out
     if issubclass(tp, msgspec.Struct):
         return {f.encode_name: f.type for f in msgspec.structs.fields(tp)}
     return None
@@ -82,9 +86,14 @@ def _model_fields(tp: type) -> dict[str, Any] | None:
 def shape_of(tp: Any, _seen: dict[Any, Shape] | None = None) -> Shape | None:
     """The `Shape` of a raw model type (pydantic, msgspec, list/dict/union of them)."""
     seen = {} if _seen is None else _seen
+    if isinstance(tp, ReadAs):
+        return shape_of(tp.model, seen)
     if tp in seen:
         return seen[tp]
     origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        marks = [m for m in tp.__metadata__ if isinstance(m, ReadAs)]
+        return shape_of(marks[0] if marks else typing.get_args(tp)[0], seen)
     if origin in (typing.Union, types.UnionType):
         merged: Shape | None = None
         for arg in typing.get_args(tp):
@@ -115,6 +124,16 @@ def shape_of(tp: Any, _seen: dict[Any, Shape] | None = None) -> Shape | None:
     shape.keys = {key: shape_of(ann, seen) for key, ann in fields.items()}
     shape.folded = {k.casefold(): k for k in shape.keys}
     return shape
+
+
+@dataclass(frozen=True)
+class ReadAs:
+    """`Annotated` marker for a field whose model keeps it free-form (`dict[str, Any]`,
+    `msgspec.Raw`) although gate reads some of its keys later: the case-variant check
+    walks it with the shape of `model`, e.g.
+    `parameters: Annotated[dict[str, Any] | None, ReadAs(_PullRequest | _StatusCheckRule)]`."""
+
+    model: Any
 
 
 class _Dup(dict[str, Any]):

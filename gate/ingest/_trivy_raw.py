@@ -10,14 +10,14 @@ is an `InputError` naming its JSON path.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
 from gate.errors import InputError
 from gate.ingest._common import load_json
 from gate.ingest._sniff import wrong_kind
-from gate.ingest._strict_json import Shape, check_shape, shape_of
+from gate.ingest._strict_json import ReadAs, Shape, check_shape, shape_of
 from gate.models import InputKind
 
 
@@ -98,7 +98,9 @@ class ModifiedFinding(_Raw):
     Status: str | None = None
     Statement: str | None = None
     Source: str | None = None
-    Finding: msgspec.Raw = msgspec.Raw()
+    Finding: Annotated[msgspec.Raw, ReadAs(Vulnerability | Secret | Misconfiguration)] = (
+        msgspec.Raw()
+    )
     """Decoded only when used: its shape depends on `Type` (empty when absent)."""
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import msgspec
 import pytest
 from pydantic import BaseModel, Field
@@ -114,3 +116,66 @@ def test_pydantic_aliases_and_maps_of_models_are_walked():
 )
 def test_malformed_json_stays_an_error(raw, message):
     assert message in _error(raw).message
+
+
+def _format_error(kind: str, doc: object) -> InputError:
+    from gate.ingest import ingestor_for
+    from gate.models import InputKind
+
+    with pytest.raises(InputError) as info:
+        ingestor_for(InputKind(kind)).parse(json.dumps(doc).encode(), "r.json")
+    return info.value
+
+
+@pytest.mark.parametrize(
+    ("kind", "doc", "pointer"),
+    [
+        # free-form fields whose keys gate reads by hand are walked too (`ReadAs`)
+        (
+            "sarif",
+            {
+                "version": "2.1.0",
+                "runs": [
+                    {
+                        "tool": {"driver": {"name": "x"}},
+                        "results": [{"ruleId": "r", "properties": {"Security-Severity": "1"}}],
+                    }
+                ],
+            },
+            'runs[0].results[0].properties["Security-Severity"]',
+        ),
+        (
+            "branch-protection",
+            [{"type": "pull_request", "parameters": {"Required_Approving_Review_Count": 0}}],
+            "[0].parameters.Required_Approving_Review_Count",
+        ),
+        (
+            "branch-protection",
+            {
+                "id": 1,
+                "enforcement": "active",
+                "rules": [],
+                "conditions": {"ref_name": {"Include": ["~ALL"], "include": []}},
+            },
+            "conditions.ref_name.Include",
+        ),
+        (
+            "trivy",
+            {
+                "SchemaVersion": 2,
+                "ArtifactName": "a",
+                "Results": [
+                    {
+                        "Target": "t",
+                        "ExperimentalModifiedFindings": [
+                            {"Type": "vulnerability", "Finding": {"severity": "LOW"}}
+                        ],
+                    }
+                ],
+            },
+            "Results[0].ExperimentalModifiedFindings[0].Finding.severity",
+        ),
+    ],
+)
+def test_keys_read_by_hand_are_checked_in_every_format(kind, doc, pointer):
+    assert _format_error(kind, doc).pointer == pointer
