@@ -230,3 +230,66 @@ def test_every_ambiguous_mutant_is_an_error_naming_file_and_path(policy, tmp_pat
         error = inp["error"] or ""
         assert inp["status"] == "error" and str(path) in error, f"{label}: {error}"
         assert f": {m.pointer}: " in error, f"{label}: {error}"
+
+
+TRIVY = "reports/trivy/trivy-golden-fluentd-gems.json"  # fixable CRITICAL and HIGH: FAIL
+NPM = "reports/npm-audit/v2-nar-all-severity-levels.json"  # critical with a fix: FAIL
+PIP = "reports/pip-audit/realworld-secureflask-12-vulns.json"  # 12 vulns: FAIL if UNKNOWN fails
+
+
+def _rename(obj: Obj, old: str, new: str) -> None:
+    obj[:] = [(new if k == old else k, v) for k, v in obj]
+
+
+@pytest.mark.parametrize("empty", [[], None, Obj()], ids=["empty", "null", "object"])
+@pytest.mark.parametrize(
+    ("kind", "source", "key"),
+    [
+        ("trivy", TRIVY, "Results"),
+        ("npm-audit", NPM, "vulnerabilities"),
+        ("pip-audit", PIP, "dependencies"),
+    ],
+)
+def test_issue_examples_a_failing_report_with_its_findings_key_twice(
+    kind, source, key, empty, tmp_path, capsys
+):
+    """issue 9: the second, empty value won, and the failing report PASSed."""
+    policies = {"other": tmp_path / "p.yaml"}
+    policies["other"].write_text(
+        "apiVersion: gate/v1\nvulnerabilities: {fail_on: HIGH, unknown_severity: fail}\n"
+    )
+    code, _ = run_gate(kind, DATA / source, policies, tmp_path / "v.json")
+    assert code == 1, "the unedited report fails"
+    doc = _decode((DATA / source).read_bytes())
+    i = next(j for j, (k, _) in enumerate(doc) if k == key)
+    doc.insert(i + 1, (key, empty))
+    bad = tmp_path / "dup.json"
+    bad.write_text(_encode(doc))
+    code, verdict = run_gate(kind, bad, policies, tmp_path / "v.json")
+    capsys.readouterr()
+    assert code == 3
+    assert verdict["inputs"][0]["error"].startswith(f"{bad}: {key}: ")
+
+
+@pytest.mark.parametrize(
+    ("where", "old", "new", "pointer"),
+    [
+        ((), "Results", "results", "results"),
+        (("Results", 0), "Vulnerabilities", "vulnerabilities", "Results[0].vulnerabilities"),
+    ],
+)
+def test_issue_examples_a_findings_key_in_another_case(where, old, new, pointer, tmp_path, capsys):
+    """issue 9: the key was dropped silently and the failing report PASSed."""
+    policies = {"other": tmp_path / "p.yaml"}
+    policies["other"].write_text("apiVersion: gate/v1\nvulnerabilities: {fail_on: HIGH}\n")
+    doc = _decode((DATA / TRIVY).read_bytes())
+    obj = doc
+    for step in where:
+        obj = dict(obj)[step] if isinstance(step, str) else obj[step]
+    _rename(obj, old, new)
+    bad = tmp_path / "case.json"
+    bad.write_text(_encode(doc))
+    code, verdict = run_gate("trivy", bad, policies, tmp_path / "v.json")
+    capsys.readouterr()
+    assert code == 3
+    assert verdict["inputs"][0]["error"].startswith(f"{bad}: {pointer}: ")
