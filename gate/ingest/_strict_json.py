@@ -48,23 +48,25 @@ class Shape:
     items: Shape | None = None
     folded: dict[str, str] = field(default_factory=dict)
 
-    def merge(self, other: Shape) -> None:
-        for k, v in other.keys.items():
-            mine = self.keys.get(k)
-            if mine is None:
-                self.keys[k] = v
-            elif v is not None:
-                mine.merge(v)
-        for name in ("values", "items"):
-            theirs = getattr(other, name)
-            if theirs is None:
-                continue
-            mine = getattr(self, name)
-            if mine is None:
-                setattr(self, name, theirs)
-            else:
-                mine.merge(theirs)
-        self.folded = {k.casefold(): k for k in self.keys}
+
+def _union(a: Shape | None, b: Shape | None, memo: dict[tuple[int, int], Shape]) -> Shape | None:
+    """The keys known in either shape, as a new shape: neither input is changed (shapes of
+    a model are shared by every field that has that model's type)."""
+    if a is None or a is b:
+        return b
+    if b is None:
+        return a
+    done = memo.get((id(a), id(b)))
+    if done is not None:
+        return done
+    out = memo[(id(a), id(b))] = Shape()
+    out.keys = dict(a.keys)
+    for k, v in b.keys.items():
+        out.keys[k] = _union(out.keys.get(k), v, memo) if k in out.keys else v
+    out.values = _union(a.values, b.values, memo)
+    out.items = _union(a.items, b.items, memo)
+    out.folded = {k.casefold(): k for k in out.keys}
+    return out
 
 
 def _model_fields(tp: type) -> dict[str, Any] | None:
@@ -96,15 +98,10 @@ def shape_of(tp: Any, _seen: dict[Any, Shape] | None = None) -> Shape | None:
         return shape_of(marks[0] if marks else typing.get_args(tp)[0], seen)
     if origin in (typing.Union, types.UnionType):
         merged: Shape | None = None
+        memo: dict[tuple[int, int], Shape] = {}
         for arg in typing.get_args(tp):
-            if arg is _NONE_TYPE:
-                continue
-            sub = shape_of(arg, seen)
-            if sub is None:
-                continue
-            if merged is None:
-                merged = Shape()
-            merged.merge(sub)
+            if arg is not _NONE_TYPE:
+                merged = _union(merged, shape_of(arg, seen), memo)
         return merged
     if origin is list or origin is tuple:
         args = [a for a in typing.get_args(tp) if a is not Ellipsis]

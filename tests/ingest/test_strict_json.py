@@ -179,3 +179,20 @@ def _format_error(kind: str, doc: object) -> InputError:
 )
 def test_keys_read_by_hand_are_checked_in_every_format(kind, doc, pointer):
     assert _format_error(kind, doc).pointer == pointer
+
+
+class _Other(msgspec.Struct):
+    Results: list[_Leaf] | None = None
+    Extra: _Leaf | None = None
+
+
+def test_a_union_knows_the_keys_of_each_member_and_changes_neither():
+    alone = shape_of(_Top)
+    assert alone is not None and set(alone.keys) == {"Results"}
+    both = shape_of(_Top | _Other)
+    assert both is not None and set(both.keys) == {"Results", "Extra"}
+    again = shape_of(_Top)
+    assert again is not None and set(again.keys) == {"Results"}
+    results = both.keys["Results"]
+    assert results is not None and results.items is not None
+    assert set(results.items.keys) == {"Vulnerabilities", "Severity"}
