@@ -73,7 +73,7 @@ class Response:
             data = strict_loads(self.body.decode("utf-8", "replace"), self.url)
         except InputError:  # a key twice: which `message` counts is anyone's guess
             return "(an ambiguous JSON body: a key appears twice)"
-        except ValueError:
+        except (ValueError, RecursionError):
             data = None
         if isinstance(data, dict) and isinstance(data.get("message"), str):
             return str(data["message"])
@@ -103,6 +103,11 @@ class Response:
                 f"{e.lineno}, column {e.colno}): retry; if it persists, a proxy may be "
                 "rewriting GitHub's answers"
             ) from None
+        except RecursionError as e:
+            raise GitHubError(
+                f"GET {self.url} answered {self.status} with JSON nested too deeply to be an "
+                "API response"
+            ) from e
 
 
 def _number(env: Mapping[str, str], name: str, default: float, *, integer: bool) -> float:

@@ -146,3 +146,20 @@ def test_a_github_error_body_with_a_duplicate_message_is_not_read_as_unprotected
     classic = runs[2]
     assert classic.status is InputStatus.ERROR
     assert classic.error is not None and "ambiguous" in classic.error
+
+
+def test_a_deeply_nested_live_github_answer_is_an_error_not_a_crash() -> None:
+    base = "/repos/o/r"
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with GitHubReplay() as gh:
+        gh.reply(
+            f"{base}/rules/branches/main", Reply(200, deep, {"content-type": "application/json"})
+        )
+        gh.reply(f"{base}/branches/main", Reply(404, deep, {"content-type": "application/json"}))
+        gh.reply(
+            f"{base}/branches/main/protection", Reply.json({"message": "Branch not protected"}, 404)
+        )
+        with GitHubClient(token=None, base_url=gh.url, timeout=2, retries=0) as client:
+            runs = fetch_branch_protection("o/r", "main", client=client)
+    assert [r.status for r in runs[:2]] == [InputStatus.ERROR, InputStatus.ERROR]
+    assert runs[0].error is not None and "nested too deeply" in runs[0].error
