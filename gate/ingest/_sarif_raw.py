@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from gate.ingest._strict_json import ReadAs
 
@@ -26,7 +26,15 @@ class _Properties(_Raw):
     precision: Any = None
 
 
-_Props = Annotated[dict[str, Any] | None, ReadAs(_Properties)]
+def _tags_are_an_array(props: dict[str, Any] | None) -> dict[str, Any] | None:
+    """SARIF §3.8.2: `tags` is an array of strings; gate reads it (Trivy's severity words)."""
+    if props is not None and props.get("tags") is not None:
+        if not isinstance(props["tags"], list):
+            raise ValueError(f"`tags` must be an array, got {type(props['tags']).__name__}")
+    return props
+
+
+_Props = Annotated[dict[str, Any] | None, ReadAs(_Properties), AfterValidator(_tags_are_an_array)]
 
 
 class Message(_Raw):

@@ -293,3 +293,49 @@ def test_issue_examples_a_findings_key_in_another_case(where, old, new, pointer,
     capsys.readouterr()
     assert code == 3
     assert verdict["inputs"][0]["error"].startswith(f"{bad}: {pointer}: ")
+
+
+def test_deleted_keys_and_swapped_types_never_crash_gate(tmp_path):
+    """Near-empty and odd-typed reports: a key deleted, or a value replaced by a value of
+    another JSON type, anywhere. Each is read, judged and written as a JSON verdict; gate
+    may PASS, FAIL or ERROR, but never raise, and an unreadable input names its file.
+    (Fuzzing this found a SARIF rule whose `tags` was a number crash the reader.)"""
+    import datetime as dt
+    import io
+
+    from gate.engine import evaluate
+    from gate.ingest import load_report
+    from gate.models import InputKind, InputStatus
+    from gate.policy.model import Policy
+    from gate.report.json import write_json
+
+    policy = Policy.model_validate(
+        {
+            "apiVersion": "gate/v1",
+            "vulnerabilities": {"fail_on": "HIGH"},
+            "secrets": {"fail_on": "LOW"},
+            "misconfigurations": {"fail_on": "HIGH"},
+            "code_scanning": {"fail_on": "HIGH"},
+            "branch_protection": {"required_approving_reviews": 1},
+        }
+    )
+    odd = [None, 0, -1, 1.5, "", "x", [], Obj(), True, [None], [Obj()], 10**30, "\x00"]
+    rng = random.Random(SEED)
+    docs = [(k, n, _decode((DATA / n).read_bytes())) for k, ns in SOURCES.items() for n in ns]
+    path = tmp_path / "mutant.json"
+    for n in range(BUDGET):
+        kind, name, doc = docs[n % len(docs)]
+        _, obj, _ = rng.choice([o for o in _objects(doc, None) if o[1]])
+        saved = list(obj)
+        j = rng.randrange(len(obj))
+        if rng.random() < 0.3:
+            del obj[j]
+        else:
+            obj[j] = (obj[j][0], rng.choice(odd))
+        path.write_text(_encode(doc))
+        obj[:] = saved
+        run = load_report(InputKind(kind), path)
+        if run.status is InputStatus.ERROR:
+            assert run.error is not None and str(path) in run.error, (name, run.error)
+        verdict = evaluate([run], policy, dt.datetime.now(dt.UTC))
+        write_json(verdict, io.BytesIO())

@@ -256,6 +256,12 @@ def test_malformed_real_files_name_the_file_and_path(name: str, pointer: str, me
             "status 'ok'",
         ),
         ({"version": "2.1.0", "runs": []}, "runs", "examined nothing"),
+        # found by fuzzing: an int `tags` crashed the reader (TypeError)
+        (
+            log(run([result()], rules=[{"id": "R1", "properties": {"tags": 3}}])),
+            "runs[0].tool.driver.rules[0].properties",
+            "`tags` must be an array",
+        ),
     ],
 )
 def test_malformed_sarif_is_an_input_error(doc: Any, pointer: str | None, message: str) -> None:
