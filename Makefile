@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := .demo
 
-.PHONY: demo test lint format readme schemas bench clean
+.PHONY: demo test fuzz lint format readme schemas bench clean
 
 $(STAMP): pyproject.toml requirements/trivy.txt
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ format: $(STAMP)
 ## test: lint, type-check and run the whole suite (real trivy, real servers on 127.0.0.1).
 test: lint
 	PYTHONHASHSEED=0 $(BIN)/pytest
+
+## fuzz: the hostile-input suite with a long budget of mutated reports (make test runs a short one).
+fuzz: $(STAMP)
+	GATE_FUZZ_BUDGET=$${GATE_FUZZ_BUDGET:-2000} PYTHONHASHSEED=0 $(BIN)/pytest -q tests/hostile
 
 readme: $(STAMP)
 	$(BIN)/python scripts/readme_help.py

@@ -66,9 +66,14 @@ class Response:
 
     def message(self) -> str:
         """GitHub's `message` from a JSON error body, else a short excerpt of the body."""
+        from gate.errors import InputError
+        from gate.ingest._strict_json import strict_loads
+
         try:
-            data = json.loads(self.body)
-        except ValueError:
+            data = strict_loads(self.body.decode("utf-8", "replace"), self.url)
+        except InputError:  # a key twice: which `message` counts is anyone's guess
+            return "(an ambiguous JSON body: a key appears twice)"
+        except (ValueError, RecursionError):
             data = None
         if isinstance(data, dict) and isinstance(data.get("message"), str):
             return str(data["message"])
@@ -85,14 +90,24 @@ class Response:
                 f"GITHUB_API_URL ({self.base_url}) the API endpoint (https://api.github.com, "
                 "or https://HOST/api/v3 on GitHub Enterprise Server)?"
             )
+        from gate.errors import InputError
+        from gate.ingest._strict_json import strict_loads
+
         try:
-            return json.loads(text)
+            return strict_loads(text, f"GET {self.url}")
+        except InputError as e:  # a duplicate key: the answer means two things
+            raise GitHubError(e.diagnostics()) from e
         except json.JSONDecodeError as e:
             raise GitHubError(
                 f"GET {self.url} answered {self.status} with malformed JSON ({e.msg} at line "
                 f"{e.lineno}, column {e.colno}): retry; if it persists, a proxy may be "
                 "rewriting GitHub's answers"
             ) from None
+        except RecursionError as e:
+            raise GitHubError(
+                f"GET {self.url} answered {self.status} with JSON nested too deeply to be an "
+                "API response"
+            ) from e
 
 
 def _number(env: Mapping[str, str], name: str, default: float, *, integer: bool) -> float:

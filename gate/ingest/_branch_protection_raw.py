@@ -7,9 +7,11 @@ number or a boolean is malformed, not coerced). Absent fields are None: the read
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from gate.ingest._strict_json import ReadAs
 
 
 class _Raw(BaseModel):
@@ -51,14 +53,6 @@ class _Classic(_Raw):
     required_signatures: _Enabled | None = None
 
 
-class _Rule(_Raw):
-    type: str
-    parameters: dict[str, Any] | None = None
-    ruleset_id: int | None = None
-    ruleset_source_type: str | None = None
-    ruleset_source: str | None = None
-
-
 class _PullRequest(_Raw):
     required_approving_review_count: int | None = None
     dismiss_stale_reviews_on_push: bool | None = None
@@ -76,9 +70,24 @@ class _StatusCheckRule(_Raw):
     strict_required_status_checks_policy: bool | None = None
 
 
+class _Rule(_Raw):
+    type: str
+    parameters: Annotated[dict[str, Any] | None, ReadAs(_PullRequest | _StatusCheckRule)] = None
+    """Read per rule type by `gate.ingest._branch_protection_read`."""
+    ruleset_id: int | None = None
+    ruleset_source_type: str | None = None
+    ruleset_source: str | None = None
+
+
 class _RefName(_Raw):
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
+
+
+class _Conditions(_Raw):
+    """Only for the strict reader's shape: `conditions` is read by hand."""
+
+    ref_name: _RefName | None = None
 
 
 class _Bypass(_Raw):
@@ -98,7 +107,7 @@ class _Ruleset(_Raw):
     source_type: str | None = None
     source: str | None = None
     enforcement: str
-    conditions: dict[str, Any] | None = None
+    conditions: Annotated[dict[str, Any] | None, ReadAs(_Conditions)] = None
     rules: list[_Rule]
     bypass_actors: list[_Bypass] | None = None
     links: _Links | None = Field(default=None, alias="_links")

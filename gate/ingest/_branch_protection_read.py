@@ -12,6 +12,7 @@ file from its shape lives in `gate.ingest.branch_protection`.
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import unquote
 
@@ -21,6 +22,7 @@ from gate.errors import InputError
 from gate.ingest._branch_protection_raw import (
     _Branch,
     _Classic,
+    _Message,
     _PullRequest,
     _Raw,
     _RefName,
@@ -30,6 +32,7 @@ from gate.ingest._branch_protection_raw import (
     _StatusChecks,
 )
 from gate.ingest._common import validation_error
+from gate.ingest._strict_json import Shape, check_shape, shape_of
 from gate.protection import Endpoint, Reading, Ruleset, Setting, Source, Statement, off
 
 API_VERSION = "2022-11-28"
@@ -93,6 +96,12 @@ def _show(value: object) -> str:
 
 
 _M = TypeVar("_M", bound=_Raw)
+
+
+@cache
+def response_shape() -> Shape | None:
+    """The keys gate reads from any of the GitHub responses, for the case-variant check."""
+    return shape_of(_Classic | _Ruleset | _Branch | _Message | _StatusChecks | list[_Rule] | _Rule)
 
 
 def validate(model: type[_M], data: Any, path: str, root: str = "") -> _M:
@@ -402,6 +411,7 @@ def not_protected(status: int = 404, message: str = "Branch not protected") -> R
 
 def read_response(endpoint: Endpoint, status: int, data: Any, path: str) -> Reading:
     """A fetched response whose endpoint is known (the REST client's path)."""
+    check_shape(data, response_shape(), path)
     if endpoint == "classic":
         reading = read_classic(data, path, status)
     elif endpoint == "rules":

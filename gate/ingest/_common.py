@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from gate.errors import InputError
+from gate.ingest._strict_json import Shape, load_strict
 
 
 def read_input(path: Path) -> bytes:
@@ -33,26 +33,11 @@ def sha256_hex(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def load_json(raw: bytes, path: str) -> Any:
-    """Decode JSON; truncated or invalid JSON and a literal `null` are `InputError`s."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise InputError(path, f"not UTF-8 text (byte {e.start})") from None
-    if not text.strip():
-        raise InputError(path, "the file is empty")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        hint = " (truncated?)" if e.pos >= len(text.rstrip()) - 1 else ""
-        raise InputError(
-            path, f"not valid JSON{hint}: {e.msg} at line {e.lineno}, column {e.colno}"
-        ) from None
-    except RecursionError:
-        raise InputError(path, "JSON nested too deeply to be a report") from None
-    if data is None:
-        raise InputError(path, "the report is a literal `null`, not a scan result")
-    return data
+def load_json(raw: bytes, path: str, shape: Shape | None = None) -> Any:
+    """Decode JSON strictly (`gate.ingest._strict_json`): truncated or invalid JSON, a
+    literal `null`, a duplicate key and a key that differs from a known key of `shape`
+    only in case are `InputError`s naming the file and the JSON path."""
+    return load_strict(raw, path, shape)
 
 
 def json_path(loc: Sequence[int | str], root: str = "") -> str:

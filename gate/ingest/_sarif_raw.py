@@ -7,13 +7,34 @@ Attribute names keep SARIF's camelCase so error paths match the file.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from gate.ingest._strict_json import ReadAs
 
 
 class _Raw(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class _Properties(_Raw):
+    """Only for the strict reader's shape: the property-bag keys gate reads by hand."""
+
+    security_severity: Any = Field(default=None, alias="security-severity")
+    tags: Any = None
+    precision: Any = None
+
+
+def _tags_are_an_array(props: dict[str, Any] | None) -> dict[str, Any] | None:
+    """SARIF §3.8.2: `tags` is an array of strings; gate reads it (Trivy's severity words)."""
+    if props is not None and props.get("tags") is not None:
+        if not isinstance(props["tags"], list):
+            raise ValueError(f"`tags` must be an array, got {type(props['tags']).__name__}")
+    return props
+
+
+_Props = Annotated[dict[str, Any] | None, ReadAs(_Properties), AfterValidator(_tags_are_an_array)]
 
 
 class Message(_Raw):
@@ -43,7 +64,7 @@ class Rule(_Raw):
     helpUri: str | None = None
     messageStrings: dict[str, MultiformatMessage] | None = None
     defaultConfiguration: Configuration | None = None
-    properties: dict[str, Any] | None = None
+    properties: _Props = None
 
 
 class Component(_Raw):
@@ -114,7 +135,7 @@ class Result(_Raw):
     baselineState: str | None = None
     partialFingerprints: dict[str, Any] | None = None
     fingerprints: dict[str, Any] | None = None
-    properties: dict[str, Any] | None = None
+    properties: _Props = None
 
 
 class Notification(_Raw):
@@ -145,3 +166,12 @@ class Run(_Raw):
     originalUriBaseIds: dict[str, ArtifactLocation] | None = None
     artifacts: list[Artifact] | None = None
     automationDetails: AutomationDetails | None = None
+
+
+class Log(_Raw):
+    """The top of a SARIF log: read by hand in `gate.ingest.sarif` (for its own errors);
+    declared for the shape of the strict reader (`gate.ingest._strict_json`)."""
+
+    schema_: str | None = Field(default=None, alias="$schema")
+    version: str | None = None
+    runs: list[Run] | None = None

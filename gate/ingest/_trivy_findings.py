@@ -164,6 +164,30 @@ def _aliases(v: Vulnerability) -> tuple[str, ...]:
     return tuple(aliases)
 
 
+_CLASS_KINDS = {
+    "os-pkgs": FindingKind.VULNERABILITY,
+    "lang-pkgs": FindingKind.VULNERABILITY,
+    "secret": FindingKind.SECRET,
+    "config": FindingKind.MISCONFIGURATION,
+}
+
+
+def examined_kinds(r: Result) -> set[str]:
+    """What a Result says trivy examined, as finding kinds: its `Class` (`os-pkgs` and
+    `lang-pkgs` → vulnerability, `secret`, `config` → misconfiguration; licenses are no
+    finding kind gate judges), and the kinds of the lists it carries (legacy reports have
+    no Class: a Result with a `Type` and no licenses is a package scan)."""
+    kind = _CLASS_KINDS.get(r.Class or "")
+    out = set() if kind is None else {kind.value}
+    if r.Vulnerabilities or (r.Class is None and r.Type and not r.Licenses):
+        out.add(FindingKind.VULNERABILITY.value)
+    if r.Secrets:
+        out.add(FindingKind.SECRET.value)
+    if r.Misconfigurations:
+        out.add(FindingKind.MISCONFIGURATION.value)
+    return out
+
+
 class Builder:
     """Turns raw results into findings, sharing repeated values to keep 50k findings small."""
 
@@ -173,6 +197,8 @@ class Builder:
         self.warnings: list[str] = []
         self.suppressed: list[dict[str, Any]] = []
         self.licenses = 0
+        self.examined: set[str] = set()
+        """The finding kinds whose scan produced a Result (`examined_kinds`)."""
         self._strings: dict[str, str] = {}
         self._packages: dict[tuple[str, str | None, str | None, str | None], Package] = {}
         self._fixed: dict[str, tuple[str, ...]] = {}
@@ -191,6 +217,7 @@ class Builder:
         eco = self._intern(r.Type.lower()) if r.Type else None
         is_lang = r.Class == "lang-pkgs"
         vulns = r.Vulnerabilities
+        self.examined.update(examined_kinds(r))
         r.Vulnerabilities = None  # free each raw item as its finding is built
         for vi, v in enumerate(vulns or ()):
             self.findings.append(

@@ -33,6 +33,7 @@ from gate.ingest._branch_protection_read import (
     read_rules,
     read_ruleset,
     read_status_checks,
+    response_shape,
     validate,
 )
 from gate.ingest._common import freshness, load_json, sha256_hex
@@ -176,7 +177,7 @@ class BranchProtectionIngestor(Ingestor):
     kind = InputKind.BRANCH_PROTECTION
 
     def parse(self, raw: bytes, path: str) -> SourceRun:
-        reading = detect(load_json(raw, path), path)
+        reading = detect(load_json(raw, path, response_shape()), path)
         when, source = freshness(None, path)  # a saved API response carries no time
         return to_run(reading, path, raw, freshness=when, freshness_source=source)
 

@@ -22,13 +22,15 @@ The `{"error": {...}}` body npm writes when the audit itself failed is an `Input
 from __future__ import annotations
 
 import re
-from typing import Any
+from functools import cache
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
 from gate.errors import InputError
 from gate.ingest._common import freshness, load_json, sha256_hex, validation_error
 from gate.ingest._sniff import wrong_kind
+from gate.ingest._strict_json import Shape, shape_of
 from gate.ingest.interface import Ingestor
 from gate.models import (
     Finding,
@@ -88,10 +90,37 @@ class _Vulnerability(_Raw):
     fixAvailable: bool | _FixAvailable | None = None
 
 
+_Count = Annotated[StrictInt, Field(ge=0)]
+"""A count npm writes: a whole number, never negative (a string or `-1` is malformed)."""
+
+
+class _VulnCounts(_Raw):
+    info: _Count | None = None
+    low: _Count | None = None
+    moderate: _Count | None = None
+    high: _Count | None = None
+    critical: _Count | None = None
+    total: _Count | None = None
+
+
+class _DepCountsV2(_Raw):
+    total: _Count | None = None
+
+
+class _MetadataV2(_Raw):
+    vulnerabilities: _VulnCounts | None = None
+    dependencies: _DepCountsV2 | None = None
+
+
+class _MetadataV1(_Raw):
+    vulnerabilities: _VulnCounts | None = None
+    totalDependencies: _Count | None = None
+
+
 class _ReportV2(_Raw):
     auditReportVersion: int
     vulnerabilities: dict[str, _Vulnerability]
-    metadata: dict[str, Any] = {}
+    metadata: _MetadataV2 | None = None
 
 
 class _FindingV1(_Raw):
@@ -117,7 +146,7 @@ class _AdvisoryV1(_Raw):
 
 class _ReportV1(_Raw):
     advisories: dict[str, _AdvisoryV1]
-    metadata: dict[str, Any] = {}
+    metadata: _MetadataV1 | None = None
 
 
 def _key(pointer: str, key: str) -> str:
@@ -173,26 +202,62 @@ def _cwe(value: list[str] | str | None) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _total(metadata: dict[str, Any], path: str) -> int:
-    """The report's own count of vulnerabilities (`metadata.vulnerabilities`). Every npm and
-    pnpm report has it; without it an empty report cannot be told from a cut one."""
-    counts = metadata.get("vulnerabilities")
-    if not isinstance(counts, dict):
+def _counts(report: _ReportV2 | _ReportV1, path: str) -> int:
+    """Check the report's own counts and return its number of vulnerabilities.
+
+    Every npm and pnpm report has `metadata.vulnerabilities` (per severity, npm 7+ also a
+    `total`) and the number of dependencies it audited. Without the first, an empty report
+    cannot be told from a cut one; with no dependency audited, it examined nothing; and a
+    `total` that is not the sum of its parts contradicts itself.
+    """
+    meta = report.metadata
+    counts = meta.vulnerabilities if meta is not None else None
+    if counts is None:
         raise InputError(
             path,
             "no vulnerability counts (metadata.vulnerabilities): not a complete npm audit report",
             "metadata.vulnerabilities",
         )
-    if isinstance(counts.get("total"), int):
-        return int(counts["total"])
-    return sum(v for v in counts.values() if isinstance(v, int))
+    parts = (counts.info, counts.low, counts.moderate, counts.high, counts.critical)
+    summed = sum(c for c in parts if c is not None)
+    if counts.total is not None and counts.total != summed:
+        raise InputError(
+            path,
+            f"total {counts.total} is not the sum of the counts per severity ({summed}): "
+            "the report contradicts itself",
+            "metadata.vulnerabilities.total",
+        )
+    if isinstance(meta, _MetadataV2):
+        audited, where = (meta.dependencies.total if meta.dependencies else None), "dependencies"
+    else:
+        assert isinstance(meta, _MetadataV1)
+        audited, where = meta.totalDependencies, "totalDependencies"
+    if audited is None:
+        raise InputError(
+            path,
+            f"no count of audited dependencies (metadata.{where}): not a complete npm audit report",
+            f"metadata.{where}",
+        )
+    if audited == 0:
+        raise InputError(
+            path,
+            "npm audit audited no dependency: it examined nothing (is it the project's "
+            "directory, with a lockfile?)",
+            f"metadata.{where}",
+        )
+    return summed
+
+
+@cache
+def _shape() -> Shape | None:
+    return shape_of(_ReportV2 | _ReportV1)
 
 
 class NpmAuditIngestor(Ingestor):
     kind = InputKind.NPM_AUDIT
 
     def parse(self, raw: bytes, path: str) -> SourceRun:
-        data = load_json(raw, path)
+        data = load_json(raw, path, _shape())
         if isinstance(data, dict) and isinstance(data.get("error"), dict):
             err = data["error"]
             code = err.get("code") or "unknown error"
@@ -294,9 +359,18 @@ class NpmAuditIngestor(Ingestor):
             raise InputError(
                 path, "vulnerable packages are listed but no advisory", "vulnerabilities"
             )
-        if _total(report.metadata, path) > 0 and not report.vulnerabilities:
+        total = _counts(report, path)
+        if total > 0 and not report.vulnerabilities:
             raise InputError(
                 path, "metadata counts vulnerabilities but none are listed", "vulnerabilities"
+            )
+        if total != len(report.vulnerabilities):
+            # npm 7+ counts vulnerable packages: one per entry of `vulnerabilities`
+            raise InputError(
+                path,
+                f"metadata counts {total} vulnerable packages but {len(report.vulnerabilities)} "
+                "are listed: the report contradicts itself",
+                "metadata.vulnerabilities",
             )
         return findings
 
@@ -362,8 +436,17 @@ class NpmAuditIngestor(Ingestor):
                         details=inst_details,
                     )
                 )
-        if _total(report.metadata, path) > 0 and not report.advisories:
+        total = _counts(report, path)
+        if total > 0 and not report.advisories:
             raise InputError(
                 path, "metadata counts vulnerabilities but no advisory is listed", "advisories"
+            )
+        if total == 0 and report.advisories:
+            # npm 6 counts the paths to each advisory: advisories listed means a count > 0
+            raise InputError(
+                path,
+                f"{len(report.advisories)} advisories are listed but metadata counts no "
+                "vulnerability: the report contradicts itself",
+                "metadata.vulnerabilities",
             )
         return findings

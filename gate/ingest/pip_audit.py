@@ -4,13 +4,16 @@ Reads the current `{"dependencies": [...], "fixes": [...]}` shape (pip-audit ≥
 the legacy top-level list (1.x). pip-audit reports no severity: findings are UNKNOWN
 and the policy's `unknown_severity` decides. `fix_versions: []` is `no_fix`.
 Dependencies pip-audit could not audit (`skip_reason`) go to `SourceRun.skipped`, never
-silently dropped. A non-empty `fixes` list (`--fix`) means the environment changed after
-the audit: a warning says so.
+silently dropped; one with both `vulns` and a `skip_reason` contradicts itself (an ERROR).
+A report that lists no dependency, or only skipped ones, examined nothing (an ERROR).
+A non-empty `fixes` list (`--fix`) means the environment changed after the audit: a
+warning says so.
 """
 
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
@@ -18,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from gate.errors import InputError
 from gate.ingest._common import freshness, load_json, sha256_hex, validation_error
 from gate.ingest._sniff import wrong_kind
+from gate.ingest._strict_json import Shape, shape_of
 from gate.ingest.interface import Ingestor
 from gate.models import (
     Finding,
@@ -84,11 +88,16 @@ def _url(vuln_id: str) -> str:
     return f"https://osv.dev/vulnerability/{vuln_id}"
 
 
+@cache
+def _shape() -> Shape | None:
+    return shape_of(_Report | list[_Dependency])
+
+
 class PipAuditIngestor(Ingestor):
     kind = InputKind.PIP_AUDIT
 
     def parse(self, raw: bytes, path: str) -> SourceRun:
-        data = load_json(raw, path)
+        data = load_json(raw, path, _shape())
         try:
             if isinstance(data, dict) and "dependencies" in data:
                 report = _Report.model_validate(data)
@@ -109,6 +118,13 @@ class PipAuditIngestor(Ingestor):
         warnings: list[str] = []
         for i, dep in enumerate(deps):
             pointer = f"{root}[{i}]"
+            if dep.skip_reason is not None and dep.vulns is not None:
+                # audited and not audited at once: reading either half would be a guess
+                raise InputError(
+                    path,
+                    f"{dep.name}: has both vulns and a skip_reason: the report contradicts itself",
+                    pointer,
+                )
             if dep.skip_reason is not None:
                 skipped.append(f"{dep.name}: {dep.skip_reason}")
                 continue
@@ -141,8 +157,13 @@ class PipAuditIngestor(Ingestor):
                     )
                 )
         if not deps:
-            warnings.append("pip-audit audited no dependencies")
-        elif len(skipped) == len(deps):
+            raise InputError(
+                path,
+                "pip-audit lists no dependency: it examined nothing (an empty environment "
+                "or requirements file?)",
+                root or None,
+            )
+        if len(skipped) == len(deps):
             raise InputError(
                 path,
                 f"pip-audit could audit none of the {len(deps)} dependencies it lists (each has "

@@ -4,9 +4,12 @@ One SARIF file is one input (one sha256); its runs may come from several tools.
 Decisions this module makes, and why:
 
 - Only `version: "2.1.0"` is read; the 2.0.0 pre-release shape is rejected.
-- `runs: []` and runs with `results: []` are clean scans. A run *without* a
-  `results` array is an error: the schema says a log that represents a scan must
-  have one, and an absent array means the tool did not finish.
+- Runs with `results: []` are clean scans. `runs: []` examined nothing (no
+  analyzer ran): an error, as every input that examined nothing is. A run
+  *without* a `results` array is an error: the schema says a log that represents
+  a scan must have one, and an absent array means the tool did not finish.
+- A suppression without a valid `kind` (SARIF requires `inSource` or `external`)
+  or with an undefined `status` is an error: it would otherwise suppress a result.
 - A run whose invocation says `executionSuccessful: false` is an error (a failed
   scanner is never a pass).
 - A driver whose `name` is null or empty is read as `unknown tool`, with a
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import cache
 from typing import Any
 
 from pydantic import ValidationError
@@ -38,6 +42,7 @@ from gate.ingest._common import (
     validation_error,
 )
 from gate.ingest._sarif_run import RunContext
+from gate.ingest._strict_json import Shape, shape_of
 from gate.ingest.interface import Ingestor
 from gate.models import (
     Finding,
@@ -102,6 +107,13 @@ def _check_top(data: object, path: str) -> list[Any]:
         raise InputError(path, "`runs` is null: the tool produced no run", "runs")
     if not isinstance(runs, list):
         raise InputError(path, f"`runs` must be an array, got {type(runs).__name__}", "runs")
+    if not runs:
+        raise InputError(
+            path,
+            "`runs` is empty: no analyzer ran, so the file examined nothing "
+            "(a clean scan is a run with `results: []`)",
+            "runs",
+        )
     for i, run in enumerate(runs):
         if not isinstance(run, dict):
             raise InputError(path, "a run must be an object", f"runs[{i}]")
@@ -224,23 +236,46 @@ def _rule_facts(rule: sr.Rule | None, rule_id: str) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v not in (None, "", [])}
 
 
-def _suppressions(res: sr.Result) -> tuple[Suppression, ...]:
-    return tuple(
-        Suppression(kind=s.kind or "unknown", status=s.status, justification=s.justification)
-        for s in res.suppressions or []
-    )
+_SUPPRESSION_KINDS = ("inSource", "external")
+_SUPPRESSION_STATUSES = (None, "accepted", "underReview", "rejected")
+
+
+def _suppressions(res: sr.Result, path: str, pointer: str) -> tuple[Suppression, ...]:
+    """A result's suppressions. SARIF requires `kind`; a suppression without a valid one, or
+    with a status SARIF does not define, is malformed: guessing would suppress the result."""
+    out = []
+    for k, s in enumerate(res.suppressions or []):
+        if s.kind not in _SUPPRESSION_KINDS:
+            got = "no `kind`" if s.kind is None else f"kind {s.kind!r}"
+            raise InputError(
+                path,
+                f"a suppression with {got} (SARIF requires inSource or external)",
+                f"{pointer}.suppressions[{k}].kind",
+            )
+        if s.status not in _SUPPRESSION_STATUSES:
+            raise InputError(
+                path,
+                f"a suppression with status {s.status!r} (SARIF: accepted, underReview or "
+                "rejected)",
+                f"{pointer}.suppressions[{k}].status",
+            )
+        out.append(Suppression(kind=s.kind, status=s.status, justification=s.justification))
+    return tuple(out)
+
+
+@cache
+def _shape() -> Shape | None:
+    return shape_of(sr.Log)
 
 
 class SarifIngestor(Ingestor):
     kind = InputKind.SARIF
 
     def parse(self, raw: bytes, path: str) -> SourceRun:
-        runs_json = _check_top(load_json(raw, path), path)
+        runs_json = _check_top(load_json(raw, path, _shape()), path)
         findings: list[Finding] = []
         tools: list[ToolInfo] = []
         warnings: list[str] = []
-        if not runs_json:  # valid SARIF, but no analyzer's run: `require_tools` is the guard
-            warnings.append("the SARIF file has no runs: no analyzer's results are in it")
         runs_facts: list[dict[str, Any]] = []
         stamps: list[dt.datetime] = []
         for i, run_json in enumerate(runs_json):
@@ -361,7 +396,7 @@ class SarifIngestor(Ingestor):
                     severity=severity,
                     status=res.kind,
                     location=ctx.location(res),
-                    suppressions=_suppressions(res),
+                    suppressions=_suppressions(res, path, f"runs[{i}].results[{j}]"),
                     baseline_state=res.baselineState,
                     tool=tool,
                     sources=(

@@ -11,6 +11,7 @@ def default_rules() -> list[Rule]:
     """Every rule the engine applies, one per policy section."""
     from gate.rules.branch_protection import BranchProtectionRule
     from gate.rules.code_scanning import CodeScanningRule
+    from gate.rules.coverage import CoverageRule
     from gate.rules.severity import MisconfigurationRule, SecretRule, VulnerabilityRule
     from gate.rules.trivy_db import TrivyDbRule
 
@@ -21,4 +22,5 @@ def default_rules() -> list[Rule]:
         CodeScanningRule(),
         BranchProtectionRule(),
         TrivyDbRule(),
+        CoverageRule(),
     ]

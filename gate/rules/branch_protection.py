@@ -243,16 +243,6 @@ class BranchProtectionRule(Rule):
         eff = self.effective(runs, policy)
         return {} if eff is None else {"branch_protection": eff.summary()}
 
-    def notes(self, runs: Sequence[SourceRun], policy: Policy) -> list[str]:
-        if policy.branch_protection is None and any(
-            r.kind is InputKind.BRANCH_PROTECTION for r in runs
-        ):
-            return [
-                "branch-protection inputs were given but the policy has no "
-                "`branch_protection` section: nothing about the branch was judged"
-            ]
-        return []
-
     def derive_findings(self, runs: Sequence[SourceRun], policy: Policy) -> list[Finding]:
         bp = policy.branch_protection
         if bp is None:

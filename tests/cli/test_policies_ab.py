@@ -25,13 +25,15 @@ EXPECTED = {
     "trivy/dd-kubernetes-cluster.json": (3, 3),  # a `trivy k8s` report: not an image scan
     "trivy/dd-legacy-no-vuln.json": (3, 3),  # the literal `null`
     "trivy/dd-license-scheme.json": (0, 0),  # licenses only
-    "trivy/dd-misconfigs-and-secrets.json": (1, 1),  # one fixable HIGH vulnerability
+    # one fixable HIGH vulnerability, but also secrets and misconfigurations, which A and B
+    # have no section to judge: an ERROR (issue 9: no input is silently unjudged)
+    "trivy/dd-misconfigs-and-secrets.json": (3, 3),
     "trivy/realworld-moj-trivy-results.json-is-sarif.json": (3, 3),  # SARIF given as --trivy
     "trivy/realworld-prometheus-mcp-image.json": (0, 1),  # 11 HIGH/CRITICAL, none fixable
     "trivy/trivy-golden-alpine-39-skip.json": (0, 0),  # no Results: a clean scan
     "trivy/trivy-golden-centos-6.json": (0, 0),  # end_of_life and fixed, none HIGH
     "trivy/trivy-golden-fluentd-gems.json": (1, 1),  # fixable CRITICAL and HIGH
-    "trivy/trivy-golden-secrets.json": (0, 0),  # secrets, and A/B judge only vulnerabilities
+    "trivy/trivy-golden-secrets.json": (3, 3),  # secrets, and A/B judge only vulnerabilities
     "trivy/trivy-golden-ubi-7.json": (0, 0),  # will_not_fix, LOW by the vendor (NVD says HIGH)
     "trivy/trivy-legacy-old-format.json": (1, 1),  # legacy top-level array, fixable HIGH
     "trivy/trivy-report-new-minimal.json": (1, 1),
@@ -45,10 +47,11 @@ EXPECTED = {
     "npm-audit/v2-npmcli-json-audit-snapshot.json": (0, 1),  # high, range `*`: no fix
     # pip-audit: no severities, so A warns and B fails on any vulnerability
     "pip-audit/dd-legacy-list-many-vulns.json": (0, 1),
-    "pip-audit/dd-new-empty.json": (0, 0),
+    "pip-audit/dd-new-empty.json": (3, 3),  # no dependency: it examined nothing
     "pip-audit/dd-new-zero-vulns-skip.json": (0, 0),  # the skipped dependency is reported
     "pip-audit/readme-example-legacy-list.json": (0, 1),
     "pip-audit/realworld-vulnflask-unfixed-no-aliases.json": (0, 1),
+    "pip-audit/realworld-secureflask-12-vulns.json": (0, 1),
 }
 
 

@@ -259,7 +259,7 @@ def test_merge_keeps_the_most_visible_fix_state():
     assert v.result is Result.FAIL
 
 
-def test_effective_branch_protection_is_a_verdict_fact_and_unjudged_inputs_are_noted(repo_root):
+def test_effective_branch_protection_is_a_verdict_fact_and_unjudged_inputs_are_errors(repo_root):
     from gate.ingest import load_report
 
     saved = repo_root / "tests/data/github/realworld-2026-personal-repo-protection.json"
@@ -267,9 +267,10 @@ def test_effective_branch_protection_is_a_verdict_fact_and_unjudged_inputs_are_n
     judged = evaluate([bp], policy(branch_protection={"required_approving_reviews": 1}), NOW)
     assert judged.facts["branch_protection"]["branch"] == "main"
     assert not judged.notes
+    # issue 9: an input no section judges is an ERROR naming the section (was a note, PASS)
     unjudged = evaluate([bp], policy(), NOW)
-    assert any("no `branch_protection` section" in n for n in unjudged.notes)
-    assert unjudged.result is Result.PASS
+    assert unjudged.result is Result.ERROR
+    assert any("no `branch_protection:` section" in e for e in unjudged.errors)
 
 
 def test_exceptions_from_an_exceptions_file_are_labelled_with_it():

@@ -32,6 +32,9 @@ REJECTED = {
     "trivy/realworld-trivy-sarif-demo-template.sarif": "--sarif",
     "trivy/trivy.sarif": "--sarif",
     "npm-audit/v1-npm6-dd-error-enoaudit.json": "npm audit failed (ENOAUDIT)",
+    # issue 9: a report that lists no dependency examined nothing
+    "pip-audit/dd-new-empty.json": "it examined nothing",
+    "pip-audit/dd-legacy-list-empty.json": "empty JSON array",
 }
 
 

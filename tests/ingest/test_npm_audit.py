@@ -27,12 +27,23 @@ def parse_doc(doc: Any) -> SourceRun:
     return NpmAuditIngestor().parse(json.dumps(doc).encode(), "crafted-npm.json")
 
 
+SEVERITIES = ("info", "low", "moderate", "high", "critical")
+
+
 def v2(**vulns: dict[str, Any]) -> dict[str, Any]:
-    counts = {"total": len(vulns)}  # what npm writes beside the entries
+    # what npm writes beside the entries: one count per vulnerable package, and the
+    # number of dependencies it audited
+    counts = dict.fromkeys(SEVERITIES, 0)
+    for e in vulns.values():
+        sev = e.get("severity")
+        counts[sev if sev in counts else "info"] += 1
     return {
         "auditReportVersion": 2,
         "vulnerabilities": vulns,
-        "metadata": {"vulnerabilities": counts},
+        "metadata": {
+            "vulnerabilities": {**counts, "total": len(vulns)},
+            "dependencies": {"prod": 3, "total": 3},
+        },
     }
 
 
@@ -181,7 +192,12 @@ def test_npm6_advisory_without_findings() -> None:
 def test_clean_reports() -> None:
     assert parse("v2-nar-no-vulns.json").findings == ()
     clean = {"vulnerabilities": {"info": 0, "low": 0, "moderate": 0, "high": 0, "critical": 0}}
-    doc = {"actions": [], "advisories": {}, "muted": [], "metadata": clean}
+    doc = {
+        "actions": [],
+        "advisories": {},
+        "muted": [],
+        "metadata": {**clean, "dependencies": 4, "totalDependencies": 4},
+    }
     assert parse_doc(doc).findings == ()
 
 
@@ -232,7 +248,10 @@ def test_npm_error_body() -> None:
             {
                 "auditReportVersion": 2,
                 "vulnerabilities": {},
-                "metadata": {"vulnerabilities": {"total": 2}},
+                "metadata": {
+                    "vulnerabilities": {"high": 2, "total": 2},
+                    "dependencies": {"total": 9},
+                },
             },
             r"metadata counts vulnerabilities but none are listed",
         ),

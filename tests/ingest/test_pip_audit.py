@@ -107,8 +107,11 @@ def test_zero_vulns_and_empty_reports() -> None:
         and len(skip.skipped) == 1
         and skip.skipped[0].startswith("azure-devops: ")
     )
-    empty = parse("dd-new-empty.json")
-    assert empty.findings == () and empty.warnings == ("pip-audit audited no dependencies",)
+    # issue 9: a report that lists no dependency examined nothing: an ERROR, no longer a
+    # PASS with a warning
+    with pytest.raises(InputError, match=r"lists no dependency: it examined nothing") as e:
+        parse("dd-new-empty.json")
+    assert e.value.pointer == "dependencies"
 
 
 def test_name_normalization_and_fixes_warning() -> None:
@@ -144,6 +147,18 @@ def test_name_normalization_and_fixes_warning() -> None:
         ([{"name": "x", "vulns": []}], r"x: no version and no skip_reason", "[0]"),
         # nothing audited: an empty array, or every dependency skipped
         ([], r"empty JSON array", None),
+        ({"dependencies": []}, r"lists no dependency: it examined nothing", "dependencies"),
+        # audited and skipped at once (issue 9: its vulns were dropped)
+        (
+            {
+                "dependencies": [
+                    {"name": "y", "version": "1", "vulns": []},
+                    {"name": "x", "version": "1", "vulns": [{"id": "V"}], "skip_reason": "s"},
+                ]
+            },
+            r"x: has both vulns and a skip_reason",
+            "dependencies[1]",
+        ),
         (
             {"dependencies": [{"name": "x", "skip_reason": "not on PyPI"}]},
             r"could audit none of the 1 dependencies .*x: not on PyPI",

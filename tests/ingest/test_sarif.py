@@ -27,7 +27,6 @@ VALID = [
     "dependency-check-6.1.sarif",
     "gitleaks-7.sarif",
     "grype-0.34.7-secsev.sarif",
-    "no-runs.sarif",
     "sarif-sdk-baseline-new-unchanged.sarif",
     "sarif-sdk-ghas-cwe-sample-secsev.sarif",
     "sarif-spec-appendix-k-baseline-existing.sarif",
@@ -143,8 +142,10 @@ def test_clean_scans_are_valid_and_empty() -> None:
     assert go.facts["sarif_runs"][0]["rules"] == {}
     empty = parse_file("codeql-action-empty.sarif")
     assert empty.findings == () and empty.facts["sarif_tools"] == ["LGTM.com"]
-    none = parse_file("no-runs.sarif")
-    assert none.findings == () and none.tools == () and none.facts["sarif_tools"] == []
+    # issue 9: `runs: []` examined nothing: an ERROR (it was a clean scan with a warning)
+    with pytest.raises(InputError, match=r"`runs` is empty: no analyzer ran") as e:
+        parse_file("no-runs.sarif")
+    assert e.value.pointer == "runs"
 
 
 def test_two_runs_two_tools_in_one_file() -> None:
@@ -247,6 +248,20 @@ def test_malformed_real_files_name_the_file_and_path(name: str, pointer: str, me
         (log({"results": []}), "runs[0].tool", "Field required"),
         (log(run([result(locations={"a": 1})])), "runs[0].results[0].locations", "valid list"),
         (log(run([result(ruleIndex="x")])), "runs[0].results[0].ruleIndex", "integer"),
+        # issue 9: a suppression `{}` without its required kind suppressed the result
+        (log(run([result(suppressions=[{}])])), "runs[0].results[0].suppressions[0].kind", "no"),
+        (
+            log(run([result(), result(suppressions=[{"kind": "inSource", "status": "ok"}])])),
+            "runs[0].results[1].suppressions[0].status",
+            "status 'ok'",
+        ),
+        ({"version": "2.1.0", "runs": []}, "runs", "examined nothing"),
+        # found by fuzzing: an int `tags` crashed the reader (TypeError)
+        (
+            log(run([result()], rules=[{"id": "R1", "properties": {"tags": 3}}])),
+            "runs[0].tool.driver.rules[0].properties",
+            "`tags` must be an array",
+        ),
     ],
 )
 def test_malformed_sarif_is_an_input_error(doc: Any, pointer: str | None, message: str) -> None:

@@ -201,7 +201,10 @@ def test_required_tools_on_real_files_through_the_engine() -> None:
     assert clean.result is Result.PASS and clean.findings == ()
     no_runs = [load_report(InputKind.SARIF, DATA / "no-runs.sarif")]
     assert evaluate(no_runs, policy({"require_tools": ["CodeQL"]}), NOW).result is Result.ERROR
-    assert evaluate(no_runs, policy({}), NOW).result is Result.PASS
+    # issue 9: `runs: []` examined nothing, an ERROR even without require_tools (was PASS)
+    nothing = evaluate(no_runs, policy({}), NOW)
+    assert nothing.result is Result.ERROR
+    assert any("`runs` is empty" in e for e in nothing.errors)
 
 
 def test_engine_applies_policy_exceptions_after_the_rule() -> None:
