@@ -152,6 +152,14 @@ def check(
         float,
         typer.Option(metavar="SECONDS", help="Seconds before a trivy scan is killed (an ERROR)."),
     ] = 600.0,
+    max_input_bytes: Annotated[
+        str,
+        typer.Option(
+            metavar="BYTES",
+            help="Largest report file gate reads (K, M, G: binary multiples); a larger one "
+            "is an ERROR.",
+        ),
+    ] = "1G",
     verify_digest: Annotated[
         bool,
         typer.Option(help="Cross-check the scanned digest with a HEAD on the registry manifest."),
@@ -177,6 +185,7 @@ def check(
     # A short-lived command that builds tens of thousands of acyclic frozen models (a large
     # image's findings): the cyclic collector would only walk them again and again.
     gc.disable()
+    wiring.check_limits(scan_timeout=scan_timeout, max_input_bytes=max_input_bytes)
     when = wiring.parse_now(now)
     pol, ref = wiring.load_policy_and_exceptions(policy, exceptions, when)
     if not any(

@@ -16,13 +16,13 @@ cannot read) means no early start, and gate runs exactly as without it.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from gate.errors import GateError
 from gate.policy.paths import resolve_policy
 from gate.scanners import process
 from gate.scanners.trivy_command import (
@@ -57,10 +57,13 @@ VALUE_OPTIONS = frozenset(
         "--scan-timeout",
         "--now",
         "--platform",
+        "--max-input-bytes",
     }
 )
 FLAG_OPTIONS = frozenset({"--verify-digest", "--no-verify-digest", "--verbose", "-v"})
 DEFAULT_TIMEOUT = 600.0
+MAX_TIMEOUT = 7 * 86400.0
+"""A week: longer is a typo, and larger numbers overflow the waits."""
 _TRIVY_KEYS = frozenset({"scanners", "pkg_types", "detection_priority"})
 
 
@@ -131,11 +134,11 @@ def parse_check_args(args: Sequence[str]) -> dict[str, str] | None:
 
 def read_options(path: Path) -> Options | None:
     """The `trivy:` block of the policy at `path`, or None if it is not plainly readable."""
-    import yaml
+    from gate.policy.strict_yaml import load_yaml
 
     try:
-        data = yaml.safe_load(path.read_bytes())
-    except (OSError, yaml.YAMLError):
+        data = load_yaml(path)[1]
+    except Exception:  # any doubt: no early start; the normal path reports the problem
         return None
     if not isinstance(data, dict):
         return None
@@ -158,22 +161,35 @@ def _strings(value: object) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
-def start(args: Sequence[str]) -> EarlyScan | None:
-    """Start trivy now if `args` (without the program name) ask `gate check` for a scan."""
-    found = parse_check_args(args)
-    if found is None:
-        return None
+def scan_timeout(text: str) -> float | None:
+    """`--scan-timeout`'s value in seconds, or None unless it is a finite number in
+    (0, `MAX_TIMEOUT`]: `inf`, `nan`, `1e400` and negatives are usage errors."""
     try:
-        timeout = float(found.get("--scan-timeout", DEFAULT_TIMEOUT))
+        value = float(text)
     except ValueError:
         return None
-    given = found.get("--policy")
-    options = read_options(resolve_policy(None if given is None else Path(given)))
-    if options is None:
-        return None
-    env = dict(os.environ)
-    workdir = Path(tempfile.mkdtemp(prefix="gate-trivy-"))
+    return value if math.isfinite(value) and 0 < value <= MAX_TIMEOUT else None
+
+
+def start(args: Sequence[str]) -> EarlyScan | None:
+    """Start trivy now if `args` (without the program name) ask `gate check` for a scan.
+
+    Speculation only: any exception here means "no early process" (the normal path then
+    runs trivy itself, or reports the problem), never an exit code of its own."""
+    workdir: Path | None = None
     try:
+        found = parse_check_args(args)
+        if found is None:
+            return None
+        timeout = scan_timeout(found.get("--scan-timeout", str(DEFAULT_TIMEOUT)))
+        if timeout is None:
+            return None
+        given = found.get("--policy")
+        options = read_options(resolve_policy(None if given is None else Path(given)))
+        if options is None:
+            return None
+        env = dict(os.environ)
+        workdir = Path(tempfile.mkdtemp(prefix="gate-trivy-"))
         trivy = find_trivy(found.get("--trivy-bin"), env)
         if "IMAGE" in found:
             target = registry_target(found["IMAGE"], found.get("--platform"))
@@ -188,9 +204,10 @@ def start(args: Sequence[str]) -> EarlyScan | None:
             default_cache_dir(env),
         )
         running = process.launch(argv, env=env)
-    except (GateError, OSError):
-        shutil.rmtree(workdir, ignore_errors=True)
-        return None  # the normal path reports it, with its own message
+    except Exception:  # the normal path reports it, with its own message
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return None
     scan = EarlyScan(argv, env, workdir, running)
     discard()
     _pending.append(scan)
