@@ -4,7 +4,14 @@
   URL, never logged, and redacted from every message gate builds.
 - The base URL comes from `GITHUB_API_URL` (default `https://api.github.com`; Actions sets
   it on GitHub Enterprise Server too).
-- Every request has a timeout (`GATE_GITHUB_TIMEOUT` seconds, default 10).
+- Every request has a deadline (`GATE_GITHUB_TIMEOUT` seconds, default 10) that covers
+  connecting, the headers and the whole body: a server that trickles a byte a second
+  cannot hold gate longer. An answer over `MAX_BODY` bytes is an error, unread.
+- Redirects are followed only within the API's origin (scheme, host and port: GitHub's
+  301 for a renamed repository); a redirect to another origin is an error, so that no
+  other host's answer is ever judged.
+- Text quoted from an answer is redacted before it is cut: the token and every piece of
+  it of 8 characters or more (`gate.scanners.redact.redact_pieces`).
 - 5xx answers, timeouts and rate limits (429, or 403 with `retry-after`,
   `x-ratelimit-remaining: 0` or a "rate limit" message) are retried with exponential
   backoff (`GATE_GITHUB_BACKOFF` seconds, doubling; default 1), up to
@@ -37,6 +44,8 @@ from gate.errors import GateError, GitHubError, UsageError
 from gate.models import InputKind, InputStatus, SourceRun
 
 if TYPE_CHECKING:
+    import httpx
+
     from gate.protection import Endpoint, Reading
 
 log = logging.getLogger(__name__)
@@ -46,6 +55,11 @@ API_VERSION = "2022-11-28"
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_RETRIES = 3
 MAX_PAGES = 50
+MAX_REDIRECTS = 5
+MAX_BODY = 10 << 20
+"""10 MiB: a page of 100 rules or a branch's protection is a few KB to a few hundred."""
+EXCERPT = 200
+"""Characters of a foreign message gate quotes (after redaction)."""
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 _PERMISSIONS = (
@@ -65,14 +79,15 @@ class Response:
     base_url: str
 
     def message(self) -> str:
-        """GitHub's `message` from a JSON error body, else a short excerpt of the body."""
+        """GitHub's `message` from a JSON error body, else the body's text, whole: the
+        client redacts it, then cuts it (`GitHubClient.say`)."""
         try:
             data = json.loads(self.body)
         except ValueError:
             data = None
         if isinstance(data, dict) and isinstance(data.get("message"), str):
             return str(data["message"])
-        text = self.body[:80].decode("utf-8", "replace").strip()
+        text = self.body.decode("utf-8", "replace").strip()
         return text or "(empty body)"
 
     def json(self) -> Any:
@@ -150,9 +165,14 @@ class GitHubClient:
         }
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
+        from gate.http_deadline import Deadline, bound_by
+
+        self._deadline = Deadline()
         self._http = httpx.Client(
-            headers=headers, timeout=httpx.Timeout(timeout), follow_redirects=True
+            headers=headers, timeout=httpx.Timeout(timeout), follow_redirects=False
         )
+        if not bound_by(self._http, self._deadline):
+            raise GitHubError("this httpx cannot bound a request's time: gate needs httpx 0.28")
 
     def __repr__(self) -> str:
         return f"GitHubClient({self.base_url!r}, token={'<redacted>' if self._token else None})"
@@ -183,8 +203,16 @@ class GitHubClient:
         self.close()
 
     def redact(self, text: str) -> str:
-        """`text` with the token replaced (for any message that quotes foreign text)."""
-        return text.replace(self._token, "<redacted>") if self._token else text
+        """`text` with the token, and every piece of it long enough to matter, replaced
+        (for any message that quotes foreign text)."""
+        from gate.scanners.redact import redact_pieces
+
+        return redact_pieces(text, self._token, "<redacted>") if self._token else text
+
+    def say(self, r: Response) -> str:
+        """The answer's message for a human: redacted first, then cut to `EXCERPT`."""
+        text = self.redact(r.message())
+        return text if len(text) <= EXCERPT else text[:EXCERPT] + "…"
 
     def url(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
@@ -205,7 +233,7 @@ class GitHubClient:
             and (
                 "retry-after" in h
                 or h.get("x-ratelimit-remaining") == "0"
-                or "rate limit" in r.message().lower()
+                or "rate limit" in self.say(r).lower()
             )
         )
         if not limited:
@@ -237,9 +265,12 @@ class GitHubClient:
             raise GitHubError(f"refusing to send the token to {parts.netloc} (not {self.base_url})")
         for attempt in range(self.retries + 1):
             try:
-                raw = self._http.get(url, params=params)
+                r = self._fetch(url, params)
             except httpx.TimeoutException:
-                problem = f"timed out after {self.timeout:g}s talking to {self.base_url}"
+                problem = (
+                    f"timed out after {self.timeout:g}s talking to {self.base_url} (one "
+                    "deadline for connecting, the headers and the whole body)"
+                )
                 wait = self._backoff(attempt)
             except httpx.TransportError as e:
                 detail = self.redact(str(e)) or type(e).__name__
@@ -248,19 +279,12 @@ class GitHubClient:
             except httpx.HTTPError as e:
                 raise GitHubError(f"GET {url}: {self.redact(str(e))}") from None
             else:
-                r = Response(
-                    status=raw.status_code,
-                    url=str(raw.url),
-                    headers={k.lower(): v for k, v in raw.headers.items()},
-                    body=raw.content,
-                    base_url=self.base_url,
-                )
                 log.debug("GET %s → %s (attempt %d)", r.url, r.status, attempt + 1)
                 limit = self._rate_limit_wait(r, attempt)
                 if limit is not None:
                     stamp = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=limit)
                     problem = (
-                        f"rate limited by {self.base_url} ({r.status} {self.redact(r.message())}); "
+                        f"rate limited by {self.base_url} ({r.status} {self.say(r)}); "
                         f"retry after {limit:.0f}s ({stamp:%H:%M:%S} UTC)"
                     )
                     if limit > self.max_sleep:
@@ -270,7 +294,7 @@ class GitHubClient:
                         )
                     wait = limit
                 elif r.status >= 500:
-                    problem = f"{self.base_url} answered {r.status} {self.redact(r.message())}"
+                    problem = f"{self.base_url} answered {r.status} {self.say(r)}"
                     wait = self._backoff(attempt)
                 else:
                     return r
@@ -281,6 +305,49 @@ class GitHubClient:
             f"GET {url}: {problem}; gave up after {self.retries + 1} attempt(s) "
             "(GATE_GITHUB_RETRIES, GATE_GITHUB_TIMEOUT raise the limits)"
         )
+
+    def _fetch(self, url: str, params: Mapping[str, str | int] | None) -> Response:
+        """One GET, its same-origin redirects and its body, all before the deadline."""
+        self._deadline.at = time.monotonic() + self.timeout
+        try:
+            for _ in range(MAX_REDIRECTS + 1):
+                with self._http.stream("GET", url, params=params) as raw:
+                    if raw.next_request is not None:  # a redirect with a Location
+                        target = raw.next_request.url
+                        if (target.scheme, target.netloc.decode()) != self._origin:
+                            raise GitHubError(
+                                f"GET {url}: answered {raw.status_code}, a redirect to another "
+                                f"origin ({target.scheme}://{target.netloc.decode()}): gate "
+                                f"judges only answers from {self.base_url}"
+                            )
+                        url, params = str(target), None
+                        continue
+                    return Response(
+                        status=raw.status_code,
+                        url=str(raw.url),
+                        headers={k.lower(): v for k, v in raw.headers.items()},
+                        body=self._body(raw, url),
+                        base_url=self.base_url,
+                    )
+            raise GitHubError(f"GET {url}: more than {MAX_REDIRECTS} redirects")
+        finally:
+            self._deadline.at = None
+
+    def _body(self, raw: httpx.Response, url: str) -> bytes:
+        """The body, refused unread past `MAX_BODY` bytes (after decompression)."""
+        too_big = GitHubError(
+            f"GET {url}: the answer is larger than {MAX_BODY:,} bytes: not a GitHub API answer"
+        )
+        length = raw.headers.get("content-length", "").strip()
+        if length.isdigit() and int(length) > MAX_BODY:
+            raise too_big
+        chunks, total = [], 0
+        for chunk in raw.iter_bytes():
+            total += len(chunk)
+            if total > MAX_BODY:
+                raise too_big
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def get_list(self, path: str, params: Mapping[str, str | int] | None = None) -> Response:
         """GET a list endpoint and every `rel="next"` page; the body is the merged array.
@@ -301,7 +368,7 @@ class GitHubClient:
             pages += 1
             if page.status != 200:
                 raise GitHubError(
-                    f"GET {page.url}: page {pages} answered {page.status} {page.message()}"
+                    f"GET {page.url}: page {pages} answered {page.status} {self.say(page)}"
                 )
             more = page.json()
             if not isinstance(more, list):
@@ -330,7 +397,7 @@ def _interpret(
 
     if r.status == 200:
         return read_response(endpoint, 200, r.json(), r.url)
-    message = client.redact(r.message())
+    message = client.say(r)
     if r.status == 404 and endpoint == "classic" and message == "Branch not protected":
         return not_protected(404, message)
     if r.status == 403:

