@@ -150,7 +150,10 @@ def check(
     ] = None,
     scan_timeout: Annotated[
         float,
-        typer.Option(metavar="SECONDS", help="Seconds before a trivy scan is killed (an ERROR)."),
+        typer.Option(
+            metavar="SECONDS",
+            help="Seconds before a trivy scan is killed (an ERROR); above 0, at most a week.",
+        ),
     ] = 600.0,
     max_input_bytes: Annotated[
         str,

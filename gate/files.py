@@ -153,6 +153,10 @@ def write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
     is replaced by the new file (the symlink's target is not written). An exception (or a
     signal turned into one) during `write` removes the temporary file and leaves `path` as
     it was."""
+    where = path.absolute()
+    if str(where.parent) in ("/dev", "/dev/fd") or where.parts[1:2] in (("proc",), ("sys",)):
+        # /dev/stderr, /dev/fd/1, /proc/self/fd/1: links this would replace, not follow
+        raise FileProblem("is a device path (in /dev, /proc or /sys), not a regular file")
     try:
         mode = os.lstat(path).st_mode
     except FileNotFoundError:

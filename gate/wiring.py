@@ -151,7 +151,8 @@ def write_output(
 ) -> None:
     """Write `content` (text, bytes, or a function that streams into a binary file).
 
-    `-` and `/dev/stdout` are gate's stdout. Any other path gets a regular file, written
+    `-` and `/dev/stdout` are gate's stdout; `/dev/null` discards. Any other path gets a
+    regular file, written
     atomically (`gate.files.write_atomic`: never half-written, never through a symlink);
     with `append`, the content is added to the end of a regular file in one write (the
     step summary, which GitHub shares between a job's steps)."""
@@ -170,6 +171,9 @@ def write_output(
             sys.stdout.flush()
             write(sys.stdout.buffer)
             sys.stdout.buffer.flush()
+        elif str(path) == os.devnull:  # rendered, then discarded (benchmarks, dry runs)
+            with open(os.devnull, "wb") as fh:
+                write(fh)
         elif append:
             buffer = io.BytesIO()
             write(buffer)

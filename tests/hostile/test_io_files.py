@@ -181,6 +181,25 @@ def _umask() -> int:
     return mask
 
 
+@pytest.mark.parametrize("path", ["/dev/stderr", "/dev/fd/2", "/proc/self/fd/2", "/dev/gate-x"])
+def test_other_device_paths_are_refused(
+    report: Path, capsys: pytest.CaptureFixture[str], path: str
+) -> None:
+    """Not replaced (as root, /dev is writable: a symlink there would be replaced)."""
+    was = os.path.islink(path)
+    code, _, err = gate(capsys, "check", "--trivy", str(report), "--json", path)
+    assert code == 3 and "is a device path (in /dev, /proc or /sys)" in err
+    assert not os.path.exists("/dev/gate-x")
+    assert os.path.islink(path) == was
+
+
+def test_dev_null_discards(report: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--json /dev/null` (the bench does it): rendered and thrown away, /dev/null left be."""
+    code, out, err = gate(capsys, "check", "--trivy", str(report), "--json", os.devnull)
+    assert code in (0, 1), err
+    assert Path(os.devnull).is_char_device()
+
+
 @pytest.mark.parametrize("path", ["-", "/dev/stdout"])
 def test_stdout_paths_write_to_stdout(
     report: Path, capsys: pytest.CaptureFixture[str], path: str
