@@ -101,8 +101,8 @@ def read_regular(path: Path, limit: int, limit_name: str) -> bytes:
     `limit_name` names the setting that raises the limit, for the message."""
     try:
         fd = os.open(path, _OPEN_READ)
-    except FileNotFoundError:
-        raise FileProblem("file not found") from None
+    except FileNotFoundError as e:
+        raise FileProblem("file not found") from e
     except OSError as e:
         with suppress(OSError):  # a socket cannot be opened (ENXIO): say what it is
             mode = os.stat(path).st_mode
@@ -169,8 +169,8 @@ def write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
     parent = path.parent
     try:
         fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
-    except FileNotFoundError:
-        raise FileProblem(f"the directory {parent} does not exist") from None
+    except FileNotFoundError as e:
+        raise FileProblem(f"the directory {parent} does not exist") from e
     except OSError as e:
         raise FileProblem(f"cannot create a file in {parent}: {e.strerror}") from e
     try:
@@ -204,8 +204,8 @@ def append_regular(path: Path, data: bytes) -> None:
     symlink and never blocking on a FIFO. Raises `FileProblem`."""
     try:
         fd = os.open(path, _OPEN_APPEND, 0o666)
-    except FileNotFoundError:
-        raise FileProblem(f"the directory {path.parent} does not exist") from None
+    except FileNotFoundError as e:
+        raise FileProblem(f"the directory {path.parent} does not exist") from e
     except OSError as e:
         with suppress(OSError):
             mode = os.lstat(path).st_mode

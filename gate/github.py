@@ -110,6 +110,11 @@ class Response:
             ) from None
 
 
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    """Scheme, host and port, as httpx normalizes them (`HOST:443` is `HOST` for https)."""
+    return url.scheme, url.host, url.port
+
+
 def _number(env: Mapping[str, str], name: str, default: float, *, integer: bool) -> float:
     raw = env.get(name, "").strip()
     if not raw:
@@ -144,7 +149,7 @@ class GitHubClient:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise UsageError(f"GITHUB_API_URL must be an http(s) URL, got {base_url!r}")
         self.base_url = base_url.rstrip("/")
-        self._origin = (parts.scheme, parts.netloc)
+        self._origin = _origin(httpx.URL(self.base_url))
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
@@ -260,9 +265,10 @@ class GitHubClient:
         import httpx
 
         url = self.url(path)
-        parts = urlsplit(url)
-        if (parts.scheme, parts.netloc) != self._origin:
-            raise GitHubError(f"refusing to send the token to {parts.netloc} (not {self.base_url})")
+        if _origin(httpx.URL(url)) != self._origin:
+            raise GitHubError(
+                f"refusing to send the token to {urlsplit(url).netloc} (not {self.base_url})"
+            )
         for attempt in range(self.retries + 1):
             try:
                 r = self._fetch(url, params)
@@ -308,13 +314,14 @@ class GitHubClient:
 
     def _fetch(self, url: str, params: Mapping[str, str | int] | None) -> Response:
         """One GET, its same-origin redirects and its body, all before the deadline."""
+
         self._deadline.at = time.monotonic() + self.timeout
         try:
             for _ in range(MAX_REDIRECTS + 1):
                 with self._http.stream("GET", url, params=params) as raw:
                     if raw.next_request is not None:  # a redirect with a Location
                         target = raw.next_request.url
-                        if (target.scheme, target.netloc.decode()) != self._origin:
+                        if _origin(target) != self._origin:
                             raise GitHubError(
                                 f"GET {url}: answered {raw.status_code}, a redirect to another "
                                 f"origin ({target.scheme}://{target.netloc.decode()}): gate "

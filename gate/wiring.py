@@ -42,10 +42,9 @@ def check_limits(*, scan_timeout: float, max_input_bytes: str) -> None:
     """`--scan-timeout` and `--max-input-bytes`: a bad value is a usage error (exit 2);
     a good `--max-input-bytes` becomes the limit every report is read under."""
     from gate.files import parse_size, set_max_input_bytes
-    from gate.scanners.early import MAX_TIMEOUT
-    from gate.scanners.early import scan_timeout as parse_timeout
+    from gate.scanners.early import MAX_TIMEOUT, valid_timeout
 
-    if parse_timeout(repr(scan_timeout)) is None:
+    if not valid_timeout(scan_timeout):
         raise UsageError(
             f"--scan-timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT:g} "
             f"(a week), got {scan_timeout!r}"
@@ -53,7 +52,7 @@ def check_limits(*, scan_timeout: float, max_input_bytes: str) -> None:
     try:
         set_max_input_bytes(parse_size(max_input_bytes))
     except ValueError as e:
-        raise UsageError(f"--max-input-bytes: {e}") from None
+        raise UsageError(f"--max-input-bytes: {e}") from e
 
 
 def load_policy_and_exceptions(
@@ -152,10 +151,9 @@ def write_output(
     """Write `content` (text, bytes, or a function that streams into a binary file).
 
     `-` and `/dev/stdout` are gate's stdout; `/dev/null` discards. Any other path gets a
-    regular file, written
-    atomically (`gate.files.write_atomic`: never half-written, never through a symlink);
-    with `append`, the content is added to the end of a regular file in one write (the
-    step summary, which GitHub shares between a job's steps)."""
+    regular file, written atomically (`gate.files.write_atomic`: never half-written, never
+    through a symlink); with `append`, the content is added to the end of a regular file
+    in one write (the step summary, which GitHub shares between a job's steps)."""
     from gate.files import FileProblem, append_regular, write_atomic
 
     if callable(content):
@@ -181,7 +179,7 @@ def write_output(
         else:
             write_atomic(path, write)
     except FileProblem as e:
-        raise OutputError(f"cannot write the {what} to {path}: {e}") from None
+        raise OutputError(f"cannot write the {what} to {path}: {e}") from e
     except OSError as e:
         raise OutputError(f"cannot write the {what} to {path}: {e.strerror or e}") from None
 

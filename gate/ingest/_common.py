@@ -24,7 +24,7 @@ def read_input(path: Path, limit: int | None = None) -> bytes:
     try:
         raw = read_regular(path, max_input_bytes() if limit is None else limit, "--max-input-bytes")
     except FileProblem as e:
-        raise InputError(str(path), str(e)) from None
+        raise InputError(str(path), str(e)) from e
     if not raw or raw.isspace():  # not `raw.strip()`: that copies a 100 MB report
         raise InputError(str(path), "the file is empty")
     return raw

@@ -187,8 +187,8 @@ class PolicyException(_Strict):
         if isinstance(v, str) and _ISO_DATE.fullmatch(v):
             try:
                 return dt.date.fromisoformat(v)
-            except ValueError:
-                raise ValueError(f"not a valid date: {v!r}") from None
+            except ValueError as e:
+                raise ValueError(f"not a valid date: {v!r}") from e
         raise ValueError(f"expected an ISO 8601 date (YYYY-MM-DD), got {v!r}")
 
     @field_validator("reason")

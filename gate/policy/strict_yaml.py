@@ -138,8 +138,8 @@ def _check(loader: _Loader, node: Node, where: str) -> None:
             path = _path(where, key)
             try:
                 first = seen.get(key)
-            except TypeError:  # unhashable: cannot happen for a scalar, but never guess
-                raise _Refused(f"{label}: a key must be a plain value", key_node) from None
+            except TypeError as e:  # unhashable: cannot happen for a scalar, but never guess
+                raise _Refused(f"{label}: a key must be a plain value", key_node) from e
             if first is not None:
                 raise _Refused(
                     f"duplicate key {path} (line {_line(key_node)}; first at line "
@@ -184,10 +184,10 @@ def load_yaml(path: Path) -> tuple[bytes, Any]:
     try:
         raw = read_regular(path, MAX_BYTES, "a policy file is at most 1 MiB")
     except FileProblem as e:
-        raise PolicyError(str(path), [str(e)]) from None
+        raise PolicyError(str(path), [str(e)]) from e
     try:
         return raw, parse(raw)
-    except RecursionError:
-        raise PolicyError(str(path), [f"nested more than {MAX_DEPTH} levels deep"]) from None
+    except RecursionError as e:
+        raise PolicyError(str(path), [f"nested more than {MAX_DEPTH} levels deep"]) from e
     except yaml.YAMLError as e:
-        raise PolicyError(str(path), [describe(e)]) from None
+        raise PolicyError(str(path), [describe(e)]) from e

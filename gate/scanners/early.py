@@ -161,14 +161,19 @@ def _strings(value: object) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
+def valid_timeout(value: float) -> bool:
+    """A `--scan-timeout` gate accepts: finite, above 0, at most `MAX_TIMEOUT`. `inf`,
+    `nan`, `1e400` (inf) and negatives are usage errors (the CLI says so)."""
+    return math.isfinite(value) and 0 < value <= MAX_TIMEOUT
+
+
 def scan_timeout(text: str) -> float | None:
-    """`--scan-timeout`'s value in seconds, or None unless it is a finite number in
-    (0, `MAX_TIMEOUT`]: `inf`, `nan`, `1e400` and negatives are usage errors."""
+    """`--scan-timeout`'s value in seconds, or None unless `valid_timeout`."""
     try:
         value = float(text)
     except ValueError:
         return None
-    return value if math.isfinite(value) and 0 < value <= MAX_TIMEOUT else None
+    return value if valid_timeout(value) else None
 
 
 def start(args: Sequence[str]) -> EarlyScan | None:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from gate.cli import main
@@ -178,3 +179,17 @@ def test_a_flood_is_refused(
     assert code == 3
     assert "the answer is larger than 10,485,760 bytes" in sinks
     assert leaks(sinks) == []
+
+
+def test_origins_compare_as_httpx_normalizes_them() -> None:
+    from gate.github import _origin
+
+    assert _origin(httpx.URL("https://API.github.com:443/a")) == _origin(
+        httpx.URL("https://api.github.com/b")
+    )
+    assert _origin(httpx.URL("https://api.github.com")) != _origin(
+        httpx.URL("http://api.github.com")
+    )
+    assert _origin(httpx.URL("https://api.github.com")) != _origin(
+        httpx.URL("https://api.github.com:8443")
+    )
