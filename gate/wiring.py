@@ -124,7 +124,7 @@ def collect(
     ):
         runs += [load_report(kind, p) for p in paths]
     if github_repo is not None:
-        from gate.github import fetch_branch_protection
+        from gate.github_protection import fetch_branch_protection
 
         target = branch or (policy.branch_protection.branch if policy.branch_protection else None)
         if not target:
