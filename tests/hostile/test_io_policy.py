@@ -272,3 +272,18 @@ def test_a_device_as_policy_or_exceptions(
     report.write_text("{}")
     code, _, err = gate(capsys, "check", "--exceptions", device, "--trivy", str(report))
     assert code == 2 and f"{device}: is a character device" in err
+
+
+def test_an_exceptions_file_is_read_as_strictly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    extra = tmp_path / "exceptions.yaml"
+    extra.write_text(
+        "exceptions:\n  - id: CVE-1\n    reason: r\n    expires: 2026-12-31\n"
+        "    expires: 2099-12-31\n"
+    )
+    report = tmp_path / "r.json"
+    report.write_text("{}")
+    code, _, err = gate(capsys, "check", "--exceptions", str(extra), "--trivy", str(report))
+    assert code == 2
+    assert f"{extra}: duplicate key exceptions[0].expires (line 5; first at line 4)" in err
