@@ -150,8 +150,19 @@ def check(
     ] = None,
     scan_timeout: Annotated[
         float,
-        typer.Option(metavar="SECONDS", help="Seconds before a trivy scan is killed (an ERROR)."),
+        typer.Option(
+            metavar="SECONDS",
+            help="Seconds before a trivy scan is killed (an ERROR); above 0, at most a week.",
+        ),
     ] = 600.0,
+    max_input_bytes: Annotated[
+        str,
+        typer.Option(
+            metavar="BYTES",
+            help="Largest report file gate reads (K, M, G: binary multiples); a larger one "
+            "is an ERROR.",
+        ),
+    ] = "1G",
     verify_digest: Annotated[
         bool,
         typer.Option(help="Check after the scan that the IMAGE's tag still names what it scanned."),
@@ -185,6 +196,7 @@ def check(
     # A short-lived command that builds tens of thousands of acyclic frozen models (a large
     # image's findings): the cyclic collector would only walk them again and again.
     gc.disable()
+    wiring.check_limits(scan_timeout=scan_timeout, max_input_bytes=max_input_bytes)
     when = wiring.parse_now(now)
     pol, ref = wiring.load_policy_and_exceptions(policy, exceptions, when)
     if not any(

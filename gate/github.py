@@ -1,10 +1,17 @@
-"""The GitHub REST client, and reading a branch's protection from the API.
+"""The GitHub REST client.
 
 - The token comes from `GITHUB_TOKEN` or `GH_TOKEN`. It is sent only to the API base
   URL, never logged, and redacted from every message gate builds.
 - The base URL comes from `GITHUB_API_URL` (default `https://api.github.com`; Actions sets
   it on GitHub Enterprise Server too).
-- Every request has a timeout (`GATE_GITHUB_TIMEOUT` seconds, default 10).
+- Every request has a deadline (`GATE_GITHUB_TIMEOUT` seconds, default 10) that covers
+  connecting, the headers and the whole body: a server that trickles a byte a second
+  cannot hold gate longer. An answer over `MAX_BODY` bytes is an error, unread.
+- Redirects are followed only within the API's origin (scheme, host and port: GitHub's
+  301 for a renamed repository); a redirect to another origin is an error, so that no
+  other host's answer is ever judged.
+- Text quoted from an answer is redacted before it is cut: the token and every piece of
+  it of 8 characters or more (`gate.scanners.redact.redact_pieces`).
 - 5xx answers, timeouts and rate limits (429, or 403 with `retry-after`,
   `x-ratelimit-remaining: 0` or a "rate limit" message) are retried with exponential
   backoff (`GATE_GITHUB_BACKOFF` seconds, doubling; default 1), up to
@@ -12,10 +19,7 @@
   slept: gate fails at once and says when to retry.
 - List endpoints follow `Link: rel="next"` on the same host.
 
-`fetch_branch_protection(repo, branch)` reads the three endpoints (rules for the branch,
-the branch, classic protection) and returns one `SourceRun` each. A request that fails
-after the retries is a `SourceRun` with status `error` (the verdict is then ERROR),
-never a silent "unprotected".
+Reading a branch's protection with this client is `gate.github_protection`.
 """
 
 from __future__ import annotations
@@ -30,14 +34,14 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from gate import __version__
-from gate.errors import GateError, GitHubError, UsageError
-from gate.models import InputKind, InputStatus, SourceRun
+from gate.errors import GitHubError, UsageError
 
 if TYPE_CHECKING:
-    from gate.protection import Endpoint, Reading
+    import httpx
+
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +50,11 @@ API_VERSION = "2022-11-28"
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_RETRIES = 3
 MAX_PAGES = 50
-_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+MAX_REDIRECTS = 5
+MAX_BODY = 10 << 20
+"""10 MiB: a page of 100 rules or a branch's protection is a few KB to a few hundred."""
+EXCERPT = 200
+"""Characters of a foreign message gate quotes (after redaction)."""
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 _PERMISSIONS = (
     "read access to the repository (fine-grained: Metadata: read for rulesets, Contents: read "
@@ -65,7 +73,8 @@ class Response:
     base_url: str
 
     def message(self) -> str:
-        """GitHub's `message` from a JSON error body, else a short excerpt of the body."""
+        """GitHub's `message` from a JSON error body, else the body's text, whole: the
+        client redacts it, then cuts it (`GitHubClient.say`)."""
         from gate.errors import InputError
         from gate.ingest._strict_json import strict_loads
 
@@ -77,7 +86,7 @@ class Response:
             data = None
         if isinstance(data, dict) and isinstance(data.get("message"), str):
             return str(data["message"])
-        text = self.body[:80].decode("utf-8", "replace").strip()
+        text = self.body.decode("utf-8", "replace").strip()
         return text or "(empty body)"
 
     def json(self) -> Any:
@@ -108,6 +117,11 @@ class Response:
                 f"GET {self.url} answered {self.status} with JSON nested too deeply to be an "
                 "API response"
             ) from e
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    """Scheme, host and port, as httpx normalizes them (`HOST:443` is `HOST` for https)."""
+    return url.scheme, url.host, url.port
 
 
 def _number(env: Mapping[str, str], name: str, default: float, *, integer: bool) -> float:
@@ -144,7 +158,7 @@ class GitHubClient:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise UsageError(f"GITHUB_API_URL must be an http(s) URL, got {base_url!r}")
         self.base_url = base_url.rstrip("/")
-        self._origin = (parts.scheme, parts.netloc)
+        self._origin = _origin(httpx.URL(self.base_url))
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
@@ -165,9 +179,14 @@ class GitHubClient:
         }
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
+        from gate.http_deadline import Deadline, bound_by
+
+        self._deadline = Deadline()
         self._http = httpx.Client(
-            headers=headers, timeout=httpx.Timeout(timeout), follow_redirects=True
+            headers=headers, timeout=httpx.Timeout(timeout), follow_redirects=False
         )
+        if not bound_by(self._http, self._deadline):
+            raise GitHubError("this httpx cannot bound a request's time: gate needs httpx 0.28")
 
     def __repr__(self) -> str:
         return f"GitHubClient({self.base_url!r}, token={'<redacted>' if self._token else None})"
@@ -198,8 +217,16 @@ class GitHubClient:
         self.close()
 
     def redact(self, text: str) -> str:
-        """`text` with the token replaced (for any message that quotes foreign text)."""
-        return text.replace(self._token, "<redacted>") if self._token else text
+        """`text` with the token, and every piece of it long enough to matter, replaced
+        (for any message that quotes foreign text)."""
+        from gate.scanners.redact import redact_pieces
+
+        return redact_pieces(text, self._token, "<redacted>") if self._token else text
+
+    def say(self, r: Response) -> str:
+        """The answer's message for a human: redacted first, then cut to `EXCERPT`."""
+        text = self.redact(r.message())
+        return text if len(text) <= EXCERPT else text[:EXCERPT] + "…"
 
     def url(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
@@ -220,7 +247,7 @@ class GitHubClient:
             and (
                 "retry-after" in h
                 or h.get("x-ratelimit-remaining") == "0"
-                or "rate limit" in r.message().lower()
+                or "rate limit" in self.say(r).lower()
             )
         )
         if not limited:
@@ -247,14 +274,18 @@ class GitHubClient:
         import httpx
 
         url = self.url(path)
-        parts = urlsplit(url)
-        if (parts.scheme, parts.netloc) != self._origin:
-            raise GitHubError(f"refusing to send the token to {parts.netloc} (not {self.base_url})")
+        if _origin(httpx.URL(url)) != self._origin:
+            raise GitHubError(
+                f"refusing to send the token to {urlsplit(url).netloc} (not {self.base_url})"
+            )
         for attempt in range(self.retries + 1):
             try:
-                raw = self._http.get(url, params=params)
+                r = self._fetch(url, params)
             except httpx.TimeoutException:
-                problem = f"timed out after {self.timeout:g}s talking to {self.base_url}"
+                problem = (
+                    f"timed out after {self.timeout:g}s talking to {self.base_url} (one "
+                    "deadline for connecting, the headers and the whole body)"
+                )
                 wait = self._backoff(attempt)
             except httpx.TransportError as e:
                 detail = self.redact(str(e)) or type(e).__name__
@@ -263,19 +294,12 @@ class GitHubClient:
             except httpx.HTTPError as e:
                 raise GitHubError(f"GET {url}: {self.redact(str(e))}") from None
             else:
-                r = Response(
-                    status=raw.status_code,
-                    url=str(raw.url),
-                    headers={k.lower(): v for k, v in raw.headers.items()},
-                    body=raw.content,
-                    base_url=self.base_url,
-                )
                 log.debug("GET %s → %s (attempt %d)", r.url, r.status, attempt + 1)
                 limit = self._rate_limit_wait(r, attempt)
                 if limit is not None:
                     stamp = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=limit)
                     problem = (
-                        f"rate limited by {self.base_url} ({r.status} {self.redact(r.message())}); "
+                        f"rate limited by {self.base_url} ({r.status} {self.say(r)}); "
                         f"retry after {limit:.0f}s ({stamp:%H:%M:%S} UTC)"
                     )
                     if limit > self.max_sleep:
@@ -285,7 +309,7 @@ class GitHubClient:
                         )
                     wait = limit
                 elif r.status >= 500:
-                    problem = f"{self.base_url} answered {r.status} {self.redact(r.message())}"
+                    problem = f"{self.base_url} answered {r.status} {self.say(r)}"
                     wait = self._backoff(attempt)
                 else:
                     return r
@@ -296,6 +320,50 @@ class GitHubClient:
             f"GET {url}: {problem}; gave up after {self.retries + 1} attempt(s) "
             "(GATE_GITHUB_RETRIES, GATE_GITHUB_TIMEOUT raise the limits)"
         )
+
+    def _fetch(self, url: str, params: Mapping[str, str | int] | None) -> Response:
+        """One GET, its same-origin redirects and its body, all before the deadline."""
+
+        self._deadline.at = time.monotonic() + self.timeout
+        try:
+            for _ in range(MAX_REDIRECTS + 1):
+                with self._http.stream("GET", url, params=params) as raw:
+                    if raw.next_request is not None:  # a redirect with a Location
+                        target = raw.next_request.url
+                        if _origin(target) != self._origin:
+                            raise GitHubError(
+                                f"GET {url}: answered {raw.status_code}, a redirect to another "
+                                f"origin ({target.scheme}://{target.netloc.decode()}): gate "
+                                f"judges only answers from {self.base_url}"
+                            )
+                        url, params = str(target), None
+                        continue
+                    return Response(
+                        status=raw.status_code,
+                        url=str(raw.url),
+                        headers={k.lower(): v for k, v in raw.headers.items()},
+                        body=self._body(raw, url),
+                        base_url=self.base_url,
+                    )
+            raise GitHubError(f"GET {url}: more than {MAX_REDIRECTS} redirects")
+        finally:
+            self._deadline.at = None
+
+    def _body(self, raw: httpx.Response, url: str) -> bytes:
+        """The body, refused unread past `MAX_BODY` bytes (after decompression)."""
+        too_big = GitHubError(
+            f"GET {url}: the answer is larger than {MAX_BODY:,} bytes: not a GitHub API answer"
+        )
+        length = raw.headers.get("content-length", "").strip()
+        if length.isdigit() and int(length) > MAX_BODY:
+            raise too_big
+        chunks, total = [], 0
+        for chunk in raw.iter_bytes():
+            total += len(chunk)
+            if total > MAX_BODY:
+                raise too_big
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def get_list(self, path: str, params: Mapping[str, str | int] | None = None) -> Response:
         """GET a list endpoint and every `rel="next"` page; the body is the merged array.
@@ -316,7 +384,7 @@ class GitHubClient:
             pages += 1
             if page.status != 200:
                 raise GitHubError(
-                    f"GET {page.url}: page {pages} answered {page.status} {page.message()}"
+                    f"GET {page.url}: page {pages} answered {page.status} {self.say(page)}"
                 )
             more = page.json()
             if not isinstance(more, list):
@@ -326,82 +394,3 @@ class GitHubClient:
             return first
         body = json.dumps(items).encode()
         return Response(200, first.url, first.headers, body, self.base_url)
-
-
-def _paths(repo: str, branch: str) -> dict[Endpoint, str]:
-    owner, name = (quote(p, safe="") for p in repo.split("/"))
-    b = quote(branch, safe="")
-    return {
-        "rules": f"/repos/{owner}/{name}/rules/branches/{b}",
-        "branch": f"/repos/{owner}/{name}/branches/{b}",
-        "classic": f"/repos/{owner}/{name}/branches/{b}/protection",
-    }
-
-
-def _interpret(
-    client: GitHubClient, endpoint: Endpoint, r: Response, repo: str, branch: str
-) -> Reading:
-    from gate.ingest.branch_protection import forbidden, not_protected, read_response
-
-    if r.status == 200:
-        return read_response(endpoint, 200, r.json(), r.url)
-    message = client.redact(r.message())
-    if r.status == 404 and endpoint == "classic" and message == "Branch not protected":
-        return not_protected(404, message)
-    if r.status == 403:
-        return forbidden(endpoint, message)
-    if r.status == 401:
-        raise GitHubError(f"GET {r.url}: 401 {message}: {client.auth_hint()}")
-    if r.status == 404:
-        raise GitHubError(
-            f"GET {r.url}: 404 {message}: the repository {repo} or branch {branch!r} does not "
-            f"exist, or the token cannot see it ({client.auth_hint()})"
-        )
-    raise GitHubError(f"GET {r.url}: unexpected answer {r.status} {message}")
-
-
-def fetch_branch_protection(
-    repo: str, branch: str, *, client: GitHubClient | None = None
-) -> list[SourceRun]:
-    """Read rules, branch and classic protection of `repo`'s `branch`: one `SourceRun` each."""
-    from gate.ingest.branch_protection import to_run
-
-    if not _REPO.match(repo):
-        raise UsageError(f"--github-repo must be OWNER/REPO, got {repo!r}")
-    if not branch.strip():
-        raise UsageError("--branch must name a branch")
-    own = client is None
-    gh = client or GitHubClient.from_env()
-    runs: list[SourceRun] = []
-    try:
-        for endpoint, path in _paths(repo, branch).items():
-            url = gh.url(path)
-            try:
-                r = gh.get_list(path) if endpoint == "rules" else gh.get(path)
-                reading = _interpret(gh, endpoint, r, repo, branch)
-            except GateError as e:
-                runs.append(
-                    SourceRun(
-                        kind=InputKind.BRANCH_PROTECTION,
-                        path=url,
-                        status=InputStatus.ERROR,
-                        error=gh.redact(e.diagnostics()),
-                        facts={"endpoint": endpoint, "repo": repo, "branch": branch},
-                    )
-                )
-                continue
-            runs.append(
-                to_run(
-                    reading,
-                    url,
-                    r.body,
-                    repo=repo,
-                    branch=branch,
-                    freshness=dt.datetime.now(dt.UTC),
-                    freshness_source="fetched",
-                )
-            )
-    finally:
-        if own:
-            gh.close()
-    return runs

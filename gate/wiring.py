@@ -7,6 +7,7 @@ picks the policy file, reads or scans each input, and writes each requested outp
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import sys
 from collections.abc import Callable
@@ -35,6 +36,23 @@ def parse_now(value: str | None) -> dt.datetime:
     if parsed is None:
         raise UsageError(f"--now: not an RFC 3339 timestamp: {value!r}")
     return parsed
+
+
+def check_limits(*, scan_timeout: float, max_input_bytes: str) -> None:
+    """`--scan-timeout` and `--max-input-bytes`: a bad value is a usage error (exit 2);
+    a good `--max-input-bytes` becomes the limit every report is read under."""
+    from gate.files import parse_size, set_max_input_bytes
+    from gate.scanners.early import MAX_TIMEOUT, valid_timeout
+
+    if not valid_timeout(scan_timeout):
+        raise UsageError(
+            f"--scan-timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT:g} "
+            f"(a week), got {scan_timeout!r}"
+        )
+    try:
+        set_max_input_bytes(parse_size(max_input_bytes))
+    except ValueError as e:
+        raise UsageError(f"--max-input-bytes: {e}") from e
 
 
 def load_policy_and_exceptions(
@@ -108,7 +126,7 @@ def collect(
     ):
         runs += [load_report(kind, p) for p in paths]
     if github_repo is not None:
-        from gate.github import fetch_branch_protection
+        from gate.github_protection import fetch_branch_protection
 
         target = branch or (policy.branch_protection.branch if policy.branch_protection else None)
         if not target:
@@ -121,6 +139,10 @@ def collect(
     return runs
 
 
+STDOUT_PATHS = frozenset({"-", "/dev/stdout"})
+"""Output paths that mean gate's own stdout, written in place (not atomically)."""
+
+
 def write_output(
     path: Path,
     content: str | bytes | Callable[[BinaryIO], None],
@@ -128,7 +150,14 @@ def write_output(
     *,
     append: bool = False,
 ) -> None:
-    """Write `content` (text, bytes, or a function that streams into a binary file)."""
+    """Write `content` (text, bytes, or a function that streams into a binary file).
+
+    `-` and `/dev/stdout` are gate's stdout; `/dev/null` discards. Any other path gets a
+    regular file, written atomically (`gate.files.write_atomic`: never half-written, never
+    through a symlink); with `append`, the content is added to the end of a regular file
+    in one write (the step summary, which GitHub shares between a job's steps)."""
+    from gate.files import FileProblem, append_regular, write_atomic
+
     if callable(content):
         write = content
     else:
@@ -138,15 +167,23 @@ def write_output(
             fh.write(data)
 
     try:
-        if str(path) == "-":
+        if str(path) in STDOUT_PATHS:
             sys.stdout.flush()
             write(sys.stdout.buffer)
             sys.stdout.buffer.flush()
-            return
-        with path.open("ab" if append else "wb") as fh:
-            write(fh)
+        elif str(path) == os.devnull:  # rendered, then discarded (benchmarks, dry runs)
+            with open(os.devnull, "wb") as fh:
+                write(fh)
+        elif append:
+            buffer = io.BytesIO()
+            write(buffer)
+            append_regular(path, buffer.getvalue())
+        else:
+            write_atomic(path, write)
+    except FileProblem as e:
+        raise OutputError(f"cannot write the {what} to {path}: {e}") from e
     except OSError as e:
-        raise OutputError(f"cannot write the {what} to {path}: {e.strerror}") from None
+        raise OutputError(f"cannot write the {what} to {path}: {e.strerror or e}") from None
 
 
 def write_outputs(
@@ -163,14 +200,10 @@ def write_outputs(
 
         write_output(json_path, lambda fh: write_json(verdict, fh), "JSON verdict")
     if sarif_output is not None:
-        from gate.report.sarif import write_sarif
+        from gate.report.sarif import encode_sarif
 
-        try:
-            notes = write_sarif(
-                verdict, sarif_output, location=sarif_location, category=sarif_category
-            )
-        except OSError as e:
-            raise OutputError(f"cannot write SARIF to {sarif_output}: {e.strerror}") from None
+        data, notes = encode_sarif(verdict, location=sarif_location, category=sarif_category)
+        write_output(sarif_output, data, "SARIF")
         for note in notes:
             _err(f"gate: sarif: {note}")
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")

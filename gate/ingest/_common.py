@@ -14,16 +14,17 @@ from gate.errors import InputError
 from gate.ingest._strict_json import Shape, load_strict
 
 
-def read_input(path: Path) -> bytes:
-    """Read an input file; a missing, unreadable or empty file is an `InputError`."""
+def read_input(path: Path, limit: int | None = None) -> bytes:
+    """Read a report file: a regular file of at most `limit` bytes (default: the limit
+    `gate check --max-input-bytes` set, see `gate.files`), opened without blocking. A
+    missing, unreadable, empty or oversized file, a FIFO, a device or a directory is an
+    `InputError`."""
+    from gate.files import FileProblem, max_input_bytes, read_regular
+
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(str(path), "file not found") from None
-    except IsADirectoryError:
-        raise InputError(str(path), "is a directory, expected a report file") from None
-    except OSError as e:
-        raise InputError(str(path), f"cannot read: {e.strerror}") from None
+        raw = read_regular(path, max_input_bytes() if limit is None else limit, "--max-input-bytes")
+    except FileProblem as e:
+        raise InputError(str(path), str(e)) from e
     if not raw or raw.isspace():  # not `raw.strip()`: that copies a 100 MB report
         raise InputError(str(path), "the file is empty")
     return raw

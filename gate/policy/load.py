@@ -6,13 +6,13 @@ import datetime as dt
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
 from gate.errors import PolicyError
 from gate.models import PolicyRef
 from gate.policy.model import Policy, PolicyException
+from gate.policy.strict_yaml import load_yaml
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:
@@ -41,25 +41,6 @@ def format_validation_error(err: ValidationError) -> list[str]:
     return problems
 
 
-def _read_yaml(path: Path) -> tuple[bytes, Any]:
-    import yaml
-
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise PolicyError(str(path), ["file not found"]) from None
-    except OSError as e:
-        raise PolicyError(str(path), [f"cannot read: {e.strerror}"]) from None
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(e, "problem", None) or str(e)
-        raise PolicyError(str(path), [f"not valid YAML: {where}{problem}"]) from None
-    return raw, data
-
-
 def check_exception_rules(policy: Policy, today: dt.date | None, ref: PolicyRef) -> None:
     """`exception_rules.require_owner` and `max_days` (against `today`, when given) over every
     exception, the policy's and those `--exceptions` files added, each named where it is
@@ -83,7 +64,7 @@ def check_exception_rules(policy: Policy, today: dt.date | None, ref: PolicyRef)
 
 def load_policy(path: Path, today: dt.date | None = None) -> tuple[Policy, PolicyRef]:
     """Read and validate a policy file. Raises `PolicyError` naming every bad key path."""
-    raw, data = _read_yaml(path)
+    raw, data = load_yaml(path)
     if data is None:
         raise PolicyError(str(path), ["the file is empty"])
     if not isinstance(data, dict):
@@ -106,7 +87,7 @@ def load_exceptions(path: Path) -> list[PolicyException]:
 
 def read_exceptions_file(path: Path) -> tuple[list[PolicyException], str]:
     """The exceptions of a file, and the sha256 of its bytes (for the verdict)."""
-    raw, data = _read_yaml(path)
+    raw, data = load_yaml(path)
     if isinstance(data, dict) and set(data) <= {"apiVersion", "exceptions"}:
         data = data.get("exceptions")
     if not isinstance(data, list):

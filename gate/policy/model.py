@@ -34,6 +34,7 @@ class _Strict(BaseModel):
         return data
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -170,8 +171,25 @@ class PolicyException(_Strict):
         description="Optional purl scope, with or without a version: `pkg:npm/lodash`.",
     )
     reason: str = Field(min_length=1)
-    expires: dt.date
+    expires: dt.date = Field(description="The last day it applies: an ISO 8601 date, YYYY-MM-DD.")
     owner: str | None = None
+
+    @field_validator("expires", mode="before")
+    @classmethod
+    def _iso_date(cls, v: object) -> object:
+        """Only a calendar date: `2026-12-31` (YAML reads it unquoted as a date) or the
+        same text quoted. A number (a Unix time?), a timestamp or any other spelling is
+        refused: an expiry must not be a guess."""
+        if isinstance(v, dt.datetime):
+            raise ValueError("expected a date (YYYY-MM-DD), got a date and time")
+        if isinstance(v, dt.date):
+            return v
+        if isinstance(v, str) and _ISO_DATE.fullmatch(v):
+            try:
+                return dt.date.fromisoformat(v)
+            except ValueError as e:
+                raise ValueError(f"not a valid date: {v!r}") from e
+        raise ValueError(f"expected an ISO 8601 date (YYYY-MM-DD), got {v!r}")
 
     @field_validator("reason")
     @classmethod

@@ -394,6 +394,19 @@ def render_sarif(
     return doc, notes
 
 
+def encode_sarif(
+    verdict: Verdict,
+    *,
+    location: str | None = None,
+    category: str | None = None,
+    root: Path | None = None,
+) -> tuple[bytes, list[str]]:
+    """The SARIF file's bytes and the notes for stderr (arguments as for `render_sarif`)."""
+    with gc_paused():  # a dict per result while the verdict is alive
+        _, data, notes = _render(verdict, location, category, root, _raw_encoder())
+    return data, notes
+
+
 def write_sarif(
     verdict: Verdict,
     path: Path,
@@ -403,11 +416,11 @@ def write_sarif(
     root: Path | None = None,
 ) -> list[str]:
     """Write the SARIF file (atomically); return the notes for stderr. Raises OSError."""
-    import os
+    from gate.files import FileProblem, write_atomic
 
-    with gc_paused():  # a dict per result while the verdict is alive
-        _, data, notes = _render(verdict, location, category, root, _raw_encoder())
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    data, notes = encode_sarif(verdict, location=location, category=category, root=root)
+    try:
+        write_atomic(path, lambda fh: fh.write(data))
+    except FileProblem as e:
+        raise OSError(f"{path}: {e}") from e
     return notes

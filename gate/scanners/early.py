@@ -21,6 +21,7 @@ cannot read) means no early start, and gate runs exactly as without it.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
@@ -68,10 +69,13 @@ VALUE_OPTIONS = frozenset(
         "--scan-timeout",
         "--now",
         "--platform",
+        "--max-input-bytes",
     }
 )
 FLAG_OPTIONS = frozenset({"--verify-digest", "--no-verify-digest", "--insecure", "--verbose", "-v"})
 DEFAULT_TIMEOUT = 600.0
+MAX_TIMEOUT = 7 * 86400.0
+"""A week: longer is a typo, and larger numbers overflow the waits."""
 _TRIVY_KEYS = frozenset({"scanners", "pkg_types", "detection_priority"})
 
 
@@ -168,11 +172,11 @@ def parse_check_args(args: Sequence[str]) -> dict[str, str] | None:
 
 def read_options(path: Path) -> Options | None:
     """The `trivy:` block of the policy at `path`, or None if it is not plainly readable."""
-    import yaml
+    from gate.policy.strict_yaml import load_yaml
 
     try:
-        data = yaml.safe_load(path.read_bytes())
-    except (OSError, yaml.YAMLError):
+        data = load_yaml(path)[1]
+    except Exception:  # any doubt: no early start; the normal path reports the problem
         return None
     if not isinstance(data, dict):
         return None
@@ -237,23 +241,40 @@ def claim_resolution(key: tuple[object, ...]) -> Ahead | None:
     return ahead if ahead is not None and ahead.key == key else None
 
 
-def start(args: Sequence[str]) -> EarlyScan | None:
-    """Start trivy now if `args` (without the program name) ask `gate check` for a scan;
-    a registry IMAGE is resolved first (`resolve_ahead`), and trivy scans what it names."""
-    found = parse_check_args(args)
-    if found is None:
-        return None
+def valid_timeout(value: float) -> bool:
+    """A `--scan-timeout` gate accepts: finite, above 0, at most `MAX_TIMEOUT`. `inf`,
+    `nan`, `1e400` (inf) and negatives are usage errors (the CLI says so)."""
+    return math.isfinite(value) and 0 < value <= MAX_TIMEOUT
+
+
+def scan_timeout(text: str) -> float | None:
+    """`--scan-timeout`'s value in seconds, or None unless `valid_timeout`."""
     try:
-        timeout = float(found.get("--scan-timeout", DEFAULT_TIMEOUT))
+        value = float(text)
     except ValueError:
         return None
-    given = found.get("--policy")
-    options = read_options(resolve_policy(None if given is None else Path(given)))
-    if options is None:
-        return None
-    env = dict(os.environ)
-    workdir = Path(tempfile.mkdtemp(prefix="gate-trivy-"))
+    return value if valid_timeout(value) else None
+
+
+def start(args: Sequence[str]) -> EarlyScan | None:
+    """Start trivy now if `args` (without the program name) ask `gate check` for a scan.
+
+    Speculation only: any exception here means "no early process" (the normal path then
+    runs trivy itself, or reports the problem), never an exit code of its own."""
+    workdir: Path | None = None
     try:
+        found = parse_check_args(args)
+        if found is None:
+            return None
+        timeout = scan_timeout(found.get("--scan-timeout", str(DEFAULT_TIMEOUT)))
+        if timeout is None:
+            return None
+        given = found.get("--policy")
+        options = read_options(resolve_policy(None if given is None else Path(given)))
+        if options is None:
+            return None
+        env = dict(os.environ)
+        workdir = Path(tempfile.mkdtemp(prefix="gate-trivy-"))
         trivy = find_trivy(found.get("--trivy-bin"), env)
         budget = timeout
         if "IMAGE" in found:
@@ -274,9 +295,10 @@ def start(args: Sequence[str]) -> EarlyScan | None:
             default_cache_dir(env),
         )
         running = process.launch(argv, env=env)
-    except (GateError, OSError):
-        shutil.rmtree(workdir, ignore_errors=True)
-        return None  # the normal path reports it, with its own message
+    except Exception:  # the normal path reports it, with its own message
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return None
     scan = EarlyScan(argv, env, workdir, running)
     _cancel_pending()
     _pending.append(scan)

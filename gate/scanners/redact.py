@@ -77,3 +77,38 @@ def redact_argv(argv: Iterable[str], secrets: Iterable[str] = ()) -> list[str]:
             continue
         out.append(redact(arg, secrets))
     return out
+
+
+PIECE = 8
+"""The shortest piece of a secret `redact_pieces` masks. A GitHub token carries 30 or more
+random base-62 characters (about 6 bits each); a piece shorter than this, left only where
+a cut ends the text, tells at most 42 bits, and shorter runs match ordinary text by chance."""
+
+
+def redact_pieces(text: str, secret: str, mask: str = MASK, least: int = PIECE) -> str:
+    """`text` with the secret and every piece of it at least `least` characters long (all
+    of it, if it is shorter) masked: a server that echoes half a token, or an excerpt cut
+    in the middle of one, shows none of it. Overlapping and adjacent pieces merge into one
+    mask."""
+    if not secret or not text:
+        return text
+    n = min(least, len(secret))
+    spans: list[tuple[int, int]] = []
+    for gram in {secret[i : i + n] for i in range(len(secret) - n + 1)}:
+        at = text.find(gram)
+        while at != -1:
+            spans.append((at, at + n))
+            at = text.find(gram, at + 1)
+    if not spans:
+        return text
+    spans.sort()
+    out, pos = [], 0
+    start, end = spans[0]
+    for s, e in spans[1:]:
+        if s <= end:
+            end = max(end, e)
+            continue
+        out += [text[pos:start], mask]
+        pos, (start, end) = end, (s, e)
+    out += [text[pos:start], mask, text[end:]]
+    return "".join(out)

@@ -11,7 +11,10 @@ Each path answers its replies in order; the last one repeats. A path with a quer
 `requests` with its headers, so tests can check what the client sent (the token included).
 
 A `Reply` can be delayed (`delay=` seconds, to exceed the client's timeout); the delay
-ends early when the server stops, so a slow reply never holds a test up.
+ends early when the server stops, so a slow reply never holds a test up. With `trickle=`
+seconds, the whole answer (status line, headers, body) is sent one byte at a time, that
+long apart; with `length=False`, it has no content-length and ends when the connection
+closes (a flood of unknown size).
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    trickle: float = 0.0
+    length: bool = True
 
     @classmethod
     def json(cls, data: Any, status: int = 200, **headers: str) -> Reply:
@@ -120,12 +125,37 @@ class GitHubReplay:
                     )
                 if reply.delay and replay._stop.wait(reply.delay):
                     return
+                if reply.trickle or not reply.length:
+                    self._raw(reply)
+                    return
                 self.send_response(reply.status)
                 for k, v in reply.headers.items():
                     self.send_header(k, v)
                 self.send_header("content-length", str(len(reply.body)))
                 self.end_headers()
                 self.wfile.write(reply.body)
+
+            def _raw(self, reply: Reply) -> None:
+                head = f"HTTP/1.1 {reply.status} X\r\n"
+                for k, v in reply.headers.items():
+                    head += f"{k}: {v}\r\n"
+                if reply.length:
+                    head += f"content-length: {len(reply.body)}\r\n"
+                else:
+                    head += "connection: close\r\n"
+                    self.close_connection = True
+                data = head.encode() + b"\r\n" + reply.body
+                if not reply.trickle:
+                    self.wfile.write(data)
+                    return
+                for i in range(len(data)):
+                    if replay._stop.wait(reply.trickle):
+                        return
+                    try:
+                        self.wfile.write(data[i : i + 1])
+                        self.wfile.flush()
+                    except OSError:  # the client gave up: as it should
+                        return
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
