@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from gate.cli import main
-from gate.github import GitHubClient, fetch_branch_protection
+from gate.github import GitHubClient
+from gate.github_protection import fetch_branch_protection
 from gate.models import InputStatus
 from tests.helpers.github_replay import GitHubReplay, Reply
 
