@@ -41,12 +41,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check gate tests bench fixtures scripts
 	$(BIN)/ruff format --check gate tests bench fixtures scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache --no-logo
 
 format: $(STAMP)
 	$(BIN)/ruff format gate tests bench fixtures scripts
 	$(BIN)/ruff check --fix gate tests bench fixtures scripts
 
-## test: lint, type-check and run the whole suite (real trivy, real
+## test: lint, type-check, check the import contracts and run the whole suite (real trivy, real
 ##       servers on 127.0.0.1) under coverage, with the floor in pyproject.toml.
 test: lint
 	PYTHONHASHSEED=0 $(BIN)/pytest --cov --cov-report=term

@@ -1,8 +1,13 @@
-"""The locked toolchain: `make lock`'s output agrees with pyproject.toml."""
+"""The locked toolchain and the import contracts: `make lock`'s output agrees with pyproject.toml,
+and the import-linter contracts in pyproject.toml catch each kind of violation they name."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -106,3 +111,53 @@ def test_the_lock_parser_sees_an_unhashed_entry(tmp_path: Path) -> None:
     )
     with pytest.raises(AssertionError, match="without hashes"):
         _pins(lock)
+
+
+# One new import per contract in pyproject.toml, each of a kind its contract forbids:
+# file → (the line added, the import the contract must name).
+_VIOLATIONS = {
+    "gate/ingest/interface.py": (
+        "from gate.rules import interface as _probe",
+        "gate.ingest.interface -> gate.rules.interface",
+    ),
+    "gate/merge.py": ("import subprocess as _probe", "gate.merge -> subprocess"),
+    "gate/report/console.py": (
+        "from gate.scanners import redact as _probe",
+        "gate.report.console -> gate.scanners.redact",
+    ),
+    "gate/models.py": (
+        "from gate.ingest import _sniff as _probe",
+        "gate.models -> gate.ingest._sniff",
+    ),
+}
+
+
+def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports"), "--no-cache", "--no-logo"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_each_import_contract_catches_a_new_violation(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "gate", tmp_path / "gate", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    for rel, (line, _) in _VIOLATIONS.items():
+        with (tmp_path / rel).open("a", encoding="utf-8") as f:
+            f.write(f"\n{line}\n")
+
+    result = _lint_imports(tmp_path)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    contracts = [c["name"] for c in PYPROJECT["tool"]["importlinter"]["contracts"]]
+    assert len(contracts) == len(_VIOLATIONS)
+    for name in contracts:
+        assert f"{name} BROKEN" in result.stdout, result.stdout
+    for _, edge in _VIOLATIONS.values():
+        assert edge in result.stdout, result.stdout
