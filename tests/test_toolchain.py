@@ -85,11 +85,12 @@ def test_the_lock_pins_the_build_backend_and_tools_in_step_with_pyproject() -> N
         )
 
 
-def test_ruff_and_mypy_are_pinned_to_one_version() -> None:
+def test_the_lint_and_test_tools_are_locked_to_one_release() -> None:
     pins = _pins(LOCK)
-    for tool in ("ruff", "mypy", "import-linter", "pytest", "pytest-cov"):
+    for tool in ("ruff", "mypy", "import-linter", "pytest", "pytest-cov", "coverage"):
+        assert tool in pins, f"{tool} is not in the lock"
         version, _ = pins[tool]
-        assert re.fullmatch(r"[0-9]+(\.[0-9]+)+", version), f"{tool}=={version}"
+        assert re.fullmatch(r"[0-9]+(\.[0-9]+)+", version), f"{tool}=={version} is not a release"
 
 
 def test_the_runtime_lock_is_the_lock_restricted_to_the_runtime() -> None:
