@@ -76,7 +76,7 @@ class Response:
         """GitHub's `message` from a JSON error body, else the body's text, whole: the
         client redacts it, then cuts it (`GitHubClient.say`)."""
         from gate.errors import InputError
-        from gate.ingest._strict_json import strict_loads
+        from gate.strict_json import strict_loads
 
         try:
             data = strict_loads(self.body.decode("utf-8", "replace"), self.url)
@@ -100,7 +100,7 @@ class Response:
                 "or https://HOST/api/v3 on GitHub Enterprise Server)?"
             )
         from gate.errors import InputError
-        from gate.ingest._strict_json import strict_loads
+        from gate.strict_json import strict_loads
 
         try:
             return strict_loads(text, f"GET {self.url}")

@@ -32,8 +32,8 @@ from gate.ingest._branch_protection_raw import (
     _StatusChecks,
 )
 from gate.ingest._common import validation_error
-from gate.ingest._strict_json import Shape, check_shape, shape_of
 from gate.protection import Endpoint, Reading, Ruleset, Setting, Source, Statement, off
+from gate.strict_json import Shape, check_shape, shape_of
 
 API_VERSION = "2022-11-28"
 

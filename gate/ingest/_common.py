@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from gate.errors import InputError
-from gate.ingest._strict_json import Shape, load_strict
+from gate.strict_json import Shape, load_strict
 
 
 def read_input(path: Path, limit: int | None = None) -> bytes:
@@ -35,7 +35,7 @@ def sha256_hex(raw: bytes) -> str:
 
 
 def load_json(raw: bytes, path: str, shape: Shape | None = None) -> Any:
-    """Decode JSON strictly (`gate.ingest._strict_json`): truncated or invalid JSON, a
+    """Decode JSON strictly (`gate.strict_json`): truncated or invalid JSON, a
     literal `null`, a duplicate key and a key that differs from a known key of `shape`
     only in case are `InputError`s naming the file and the JSON path."""
     return load_strict(raw, path, shape)

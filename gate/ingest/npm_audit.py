@@ -30,7 +30,6 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 from gate.errors import InputError
 from gate.ingest._common import freshness, load_json, sha256_hex, validation_error
 from gate.ingest._sniff import wrong_kind
-from gate.ingest._strict_json import Shape, shape_of
 from gate.ingest.interface import Ingestor
 from gate.models import (
     Finding,
@@ -43,6 +42,7 @@ from gate.models import (
     SourceRun,
     ToolInfo,
 )
+from gate.strict_json import Shape, shape_of
 
 _GHSA_URL = re.compile(r"https://github\.com/advisories/(GHSA(?:-[0-9a-z]{4}){3})\b", re.I)
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -21,7 +21,6 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from gate.errors import InputError
 from gate.ingest._common import freshness, load_json, sha256_hex, validation_error
 from gate.ingest._sniff import wrong_kind
-from gate.ingest._strict_json import Shape, shape_of
 from gate.ingest.interface import Ingestor
 from gate.models import (
     Finding,
@@ -33,6 +32,7 @@ from gate.models import (
     SourceRun,
     ToolInfo,
 )
+from gate.strict_json import Shape, shape_of
 
 _PEP503 = re.compile(r"[-_.]+")
 _TITLE_MAX = 120

@@ -42,7 +42,6 @@ from gate.ingest._common import (
     validation_error,
 )
 from gate.ingest._sarif_run import RunContext
-from gate.ingest._strict_json import Shape, shape_of
 from gate.ingest.interface import Ingestor
 from gate.models import (
     Finding,
@@ -54,6 +53,7 @@ from gate.models import (
     Suppression,
     ToolInfo,
 )
+from gate.strict_json import Shape, shape_of
 
 UNKNOWN_TOOL = "unknown tool"
 NO_RULE_ID = "(no rule id)"

@@ -29,7 +29,7 @@ import pytest
 
 from gate.cli import main
 from gate.ingest._branch_protection_read import response_shape
-from gate.ingest._strict_json import Shape
+from gate.strict_json import Shape
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 BUDGET = int(os.environ.get("GATE_FUZZ_BUDGET", "40"))

@@ -9,7 +9,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from gate.errors import InputError
-from gate.ingest._strict_json import check_shape, load_strict, shape_of
+from gate.strict_json import check_shape, load_strict, shape_of
 
 
 class _Leaf(msgspec.Struct):
