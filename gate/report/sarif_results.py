@@ -1,6 +1,7 @@
 """SARIF results: what gate says about one finding, where, and under which fingerprint.
 
 Used by `gate.report.sarif`; the rules the results point at are `gate.report.sarif_rules`.
+Messages, rule ids and URIs from inputs are shown through `gate.sanitize` (controls escaped).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+from gate import sanitize
 from gate.models import DecidedFinding, Decision, Finding, SourceRun, Subject
 
 _LEVEL_BY_DECISION = {Decision.FAIL: "error", Decision.WARN: "warning"}
@@ -49,7 +51,7 @@ def decision_text(d: DecidedFinding) -> str:
 def uri_for(path: str) -> str:
     """A repository path as a SARIF `uri`: percent-encoded; absolute paths as `file://`."""
     if _SAFE_URI.match(path):
-        return path
+        return quote(path, safe="/:@!$&'()*+,;=?#%~[]")  # controls and spaces encoded
     if path.startswith("/"):
         return "file://" + quote(path, safe="/")
     if _DRIVE_PATH.match(path):
@@ -94,7 +96,7 @@ def code_message(d: DecidedFinding) -> str:
     text = f"gate {decision_text(d)}."
     if isinstance(original, str) and original.strip():
         text += "\n" + _RELATED_LINK.sub(r"\1", original.strip())
-    return text
+    return sanitize.message(text)
 
 
 def gate_message(d: DecidedFinding, image: str | None) -> str:
@@ -111,7 +113,7 @@ def gate_message(d: DecidedFinding, image: str | None) -> str:
         what = f.title or ""
     head = f"{f.id} in {what}" if what else f.id
     tail = f" Image: {image}." if image else ""
-    return f"{head} {_DECISION_PREFIX[d.decision]}{d.reason}.{tail}"
+    return sanitize.text(f"{head} {_DECISION_PREFIX[d.decision]}{d.reason}.{tail}")
 
 
 def suppressions(d: DecidedFinding) -> list[dict[str, str]]:
@@ -122,7 +124,7 @@ def suppressions(d: DecidedFinding) -> list[dict[str, str]]:
     if d.rule == "sarif.suppressions" and d.finding.suppressions:
         original = d.finding.suppressions[0].kind
         kind = original if original in {"inSource", "external"} else "external"
-    return [{"kind": kind, "status": "accepted", "justification": d.reason}]
+    return [{"kind": kind, "status": "accepted", "justification": sanitize.message(d.reason)}]
 
 
 class ResultBuilder:
@@ -147,7 +149,7 @@ class ResultBuilder:
         f = d.finding
         loc = f.location
         path = loc.path if loc is not None else None
-        res: dict[str, Any] = {"ruleId": f.id, "ruleIndex": index}
+        res: dict[str, Any] = {"ruleId": sanitize.text(f.id), "ruleIndex": index}
         if f.status and f.status != "fail":
             res["kind"] = f.status
             res["level"] = "none"
@@ -180,7 +182,7 @@ class ResultBuilder:
         if path and (self.has_image or path.startswith("/")):
             path = None  # a path inside an image, or outside the repository
         res: dict[str, Any] = {
-            "ruleId": f.id,
+            "ruleId": sanitize.text(f.id),
             "ruleIndex": index,
             "level": result_level(d),
             "message": {"text": gate_message(d, self.image)},
