@@ -29,8 +29,8 @@ from __future__ import annotations
 import os
 import re
 
-_UNSAFE_CLASS = (
-    "\x00-\x1f\x7f-\x9f"  # C0 (tab, CR, LF, ESC, BEL …), DEL, C1 (CSI \x9b, NEL \x85 …)
+_NOT_C0 = (
+    "\x7f-\x9f"  # DEL, C1 (CSI \x9b, NEL \x85 …)
     "\xad"  # soft hyphen
     "\u034f"  # combining grapheme joiner (invisible, ignored when text is compared)
     "\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"  # Arabic format marks, ALM
@@ -43,7 +43,9 @@ _UNSAFE_CLASS = (
     "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
     "\U000e0000-\U000e0fff"  # tags, variation selectors supplement
 )
+_UNSAFE_CLASS = "\x00-\x1f" + _NOT_C0  # C0: tab, CR, LF, ESC, BEL …
 _UNSAFE = re.compile(f"[{_UNSAFE_CLASS}]")
+_UNSAFE_BUT_LF = re.compile(f"[\x00-\x09\x0b-\x1f{_NOT_C0}]")
 _SHORT = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
@@ -58,10 +60,17 @@ def _escape(m: re.Match[str]) -> str:
     return f"\\u{cp:04x}" if cp < 0x10000 else f"\\U{cp:08x}"
 
 
+def _clean(s: str) -> bool:
+    """Nothing in `s` to escape (printable ASCII is decided without a regex: the hot path)."""
+    if s.isascii():
+        return s.isprintable()
+    return _UNSAFE.search(s) is None
+
+
 def text(value: object) -> str:
     """One field on one line: every control, separator and invisible format char escaped."""
     s = value if isinstance(value, str) else str(value)
-    if _UNSAFE.search(s) is None:
+    if _clean(s):
         return s
     return _UNSAFE.sub(_escape, s)
 
@@ -74,7 +83,14 @@ def lines(value: object) -> list[str]:
 
 def message(value: object, sep: str = "\n") -> str:
     """`lines(value)` joined with `sep`."""
-    return sep.join(lines(value))
+    s = value if isinstance(value, str) else str(value)
+    if sep == "\n":
+        if s.isascii():
+            if s.isprintable() or s.replace("\n", "").isprintable():
+                return s
+        elif _UNSAFE_BUT_LF.search(s) is None:
+            return s
+    return sep.join(lines(s))
 
 
 def for_stream(value: object) -> str:
@@ -118,7 +134,7 @@ def guard_line(line: str) -> str:
 
 def guard(block: str) -> str:
     """Every line of `block` through `guard_line` (lines end at `\\n`, `\\r` or both)."""
-    if ":" not in block and "##" not in block:
+    if ":" not in block and "#" not in block:
         return block
     parts = _BREAK.split(block)
     parts[::2] = [guard_line(p) for p in parts[::2]]
@@ -168,25 +184,40 @@ def safe_url(url: object) -> str | None:
 
 # --- markdown -------------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"[\\`*_\[\]|~$<>&@]|://|(?i:www)\.")
-_MD_PUNCT = re.compile(r"[\\`*_\[\]|~$]")
+_MD_CHARS = re.compile(r"[\\`*_\[\]|~$<>&@]")
+_MD_PUNCT = re.compile(r"[\\`*\[\]|~$]")
+_EMPHASIS_UNDERSCORES = re.compile(r"(?<![^\W_])_+|_+(?![^\W_])")
+"""Runs of `_` that could open or close emphasis: all but those between two alphanumerics."""
 _AUTOLINK_SCHEME = re.compile(r"://")
 _AUTOLINK_WWW = re.compile(r"(?i)(www)\.")
+
+
+def _md_plain(s: str) -> bool:
+    """No markdown syntax and no autolink trigger in `s` (already through `text`)."""
+    if _MD_CHARS.search(s) is not None or "://" in s:
+        return False
+    return "." not in s or _AUTOLINK_WWW.search(s) is None
+
+
 _EMAIL_AT = re.compile(r"(?<=[A-Za-z0-9.+\-_])@")
 
 
 def md_text(value: object) -> str:
     """Inline markdown (also a table cell) that shows `value` as plain text, on one line.
 
-    Escaped: `\\ ` * _ [ ] | ~ $` (backslash), `& < >` (entities), `://` and `www.` (so
+    Escaped: `\\ ` * [ ] | ~ $` (backslash), `& < >` (entities), `://` and `www.` (so
     no autolink), and an `@` after an address character is set as code (GitHub's email
     autolinks look through every escape). Line starts cannot occur: `text` escapes `\\n`.
+    A `_` between two letters or digits is left as it is (it cannot make emphasis, and
+    identifiers are full of it); any other `_` is escaped.
     """
     s = text(value)
-    if _MD_SPECIAL.search(s) is None:
+    if _md_plain(s):
         return s
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     s = _MD_PUNCT.sub(r"\\\g<0>", s)
+    if "_" in s:
+        s = _EMPHASIS_UNDERSCORES.sub(lambda m: m.group().replace("_", "\\_"), s)
     s = _AUTOLINK_SCHEME.sub(r"\\://", s)
     s = _AUTOLINK_WWW.sub(r"\1\\.", s)
     return _EMAIL_AT.sub("`@`", s)
@@ -196,7 +227,7 @@ def plain(*values: str) -> bool:
     """Whether every value is the same as `text` and as `md_text` of it (nothing to escape):
     one check for a hot path's fields."""
     joined = " ".join(values)
-    return _UNSAFE.search(joined) is None and _MD_SPECIAL.search(joined) is None
+    return _clean(joined) and _md_plain(joined)
 
 
 def md_lines(value: object, sep: str = "<br>") -> str:

@@ -206,7 +206,7 @@ def _gate_help(
         rows.append(f"\n… and {len(occ) - _MAX_HELP_ROWS} more occurrences.")
     fix = _fix_text(occ)
     aliases = ", ".join(sorted({a for d in occ for a in d.finding.aliases})[:20])
-    text, md_tail = _tails(aliases, first.url)
+    text, md_tail = _tails(aliases, first.url, sanitize.safe_url(first.url) is not None)
     header = _VULN_HEADER if vulnerability else _OTHER_HEADER
     body = "\n".join(rows)
     markdown = (
@@ -220,16 +220,20 @@ def _gate_help(
     return text, markdown
 
 
-def _tails(aliases: str, url: str | None) -> tuple[str, str]:
-    """The `Aliases:` and `More:` paragraphs of the help, as (text, markdown)."""
+def _tails(aliases: str, url: str | None, safe: bool) -> tuple[str, str]:
+    """The `Aliases:` and `More:` paragraphs of the help, as (text, markdown); `safe`:
+    whether `url` is a `sanitize.safe_url`."""
     text = markdown = ""
     if aliases:
         text += f"\n\nAliases: {sanitize.text(aliases)}"
         markdown += f"\n\nAliases: {_cell(aliases)}"
     if url:
-        text += f"\n\nMore: {sanitize.text(url)}"
-        shown = _cell(url)
-        markdown += f"\n\nMore: {sanitize.md_link(shown, url)}"
+        if safe:  # printable ASCII, no space: nothing to escape
+            text += f"\n\nMore: {url}"
+            markdown += f"\n\nMore: <{url}>"
+        else:
+            text += f"\n\nMore: {sanitize.text(url)}"
+            markdown += f"\n\nMore: {_cell(url)}"
     return text, markdown
 
 
@@ -256,7 +260,8 @@ def _single_vulnerability_rule(d: DecidedFinding) -> tuple[dict[str, Any], set[s
         if fixed
         else f"No fixed version is known ({f.fix_state})."
     )
-    more, md_more = _tails(aliases, f.url) if aliases or f.url else ("", "")
+    url_ok = f.url is not None and sanitize.safe_url(f.url) is not None
+    more, md_more = _tails(aliases, f.url, url_ok) if aliases or f.url else ("", "")
     row = (
         f"| {pkg.name}{f' ({eco})' if eco else ''} | {pkg.version or '-'} | "
         f"{fixed or '-'} | {f.fix_state} | {d.decision} |"
@@ -280,9 +285,8 @@ def _single_vulnerability_rule(d: DecidedFinding) -> tuple[dict[str, Any], set[s
         },
         "properties": props,
     }
-    url = sanitize.safe_url(f.url)
-    if url:
-        rule["helpUri"] = url
+    if url_ok:
+        rule["helpUri"] = f.url
     return rule, set()
 
 
@@ -344,7 +348,9 @@ def code_rule(
     full = sanitize.message(facts.get("full") or short)
     raw_text = facts.get("help_text") or facts.get("full") or short
     text = sanitize.message(raw_text)
-    markdown = sanitize.md_lines(raw_text, "  \n")  # the tool's own markdown: not carried over
+    # the tool's own markdown is not carried over; its text is, in one paragraph (a line of
+    # it starting with `1.` or `#` must not become a list or a heading)
+    markdown = sanitize.md_lines(raw_text, "<br>")
     original_tags = [sanitize.text(t) for t in facts.get("tags") or [] if isinstance(t, str)]
     tags, tag_cut = _tags(original_tags, occ)
     props: dict[str, Any] = {"tags": tags}
