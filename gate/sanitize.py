@@ -141,6 +141,22 @@ def guard(block: str) -> str:
     return "".join(parts)
 
 
+def json_lines(data: bytes | bytearray) -> bytes | bytearray:
+    """Encoded JSON that no runner reads as a workflow command, and that decodes the same.
+
+    For a JSON verdict on stdout (`--json -`): strings in it are verbatim, so a `##[` in one
+    is JSON-escaped (`##\\u005b`), which every decoder reads back as `##[`. (`::` cannot start
+    a line of JSON: a string holds no raw line break.)
+    """
+    if b"#" not in data or b"[" not in data:
+        return data
+    decoded = data.decode("utf-8", "surrogatepass")
+    if _V1_COMMAND.search(decoded) is None:
+        return data
+    fixed = _V1_COMMAND.sub(lambda m: m.group()[:-1] + "\\u005b", decoded)
+    return fixed.encode("utf-8", "surrogatepass")
+
+
 def in_github_actions() -> bool:
     return os.environ.get("GITHUB_ACTIONS") == "true"
 

@@ -106,3 +106,23 @@ def test_every_payload_in_every_field_at_once(actions, run_gate, hostile_policy,
     strings = set(inject.verdict_strings(run.verdict))
     for m in messages:
         assert any(m in s for s in strings), m
+
+
+def test_the_json_verdict_on_stdout_is_verbatim_and_runs_no_command(
+    hostile_policy, tmp_path, capsys, monkeypatch
+) -> None:
+    """`--json -` prints the verdict with every string verbatim, and yet a `##[` in one
+    (which the runner would execute anywhere in a line) is JSON-escaped: `##\\u005b`."""
+    from gate.cli import main
+
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    trivy, vulns = _hostile_trivy(tmp_path)
+    with pytest.raises(SystemExit) as info:
+        main(["check", "--trivy", str(trivy), "--policy", str(hostile_policy), "--json", "-"])
+    assert info.value.code == 1
+    out = capsys.readouterr().out
+    assert inject.foreign_commands(out, actions=True) == []
+    verdict, _ = json.JSONDecoder().raw_decode(out)
+    titles = {f["title"] for f in verdict["findings"]}
+    assert titles == {v["Title"] for v in vulns}
