@@ -157,7 +157,8 @@ class ResultBuilder:
             res["level"] = result_level(d)
         res["message"] = {"text": code_message(d)}
         res["locations"] = [physical_location(path, f)] if path else self.fallback
-        fingerprints = dict(loc.fingerprints) if loc is not None else {}
+        text = sanitize.text
+        fingerprints = {text(k): text(v) for k, v in loc.fingerprints.items()} if loc else {}
         if not path:  # gate's stand-in location: gate's own fingerprints
             fingerprints.update(gate_fingerprints(f.id, f, self.subject_key))
         if fingerprints:

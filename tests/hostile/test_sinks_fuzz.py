@@ -13,7 +13,7 @@ Each case takes a bundled report (trivy, npm audit, pip-audit, SARIF), puts one 
 - the SARIF validates against the bundled 2.1.0 schema, its `helpUri`s are https with no
   whitespace, its display text has no raw control and its help markdown does not link;
 - the JSON verdict holds the mutated value verbatim whenever the unmutated verdict held the
-  original value (the field is one gate keeps).
+  original value and the mutated one no longer does (the field is one gate keeps).
 
 `GATE_FUZZ_BUDGET` cases (default 40), seeded by `GATE_FUZZ_SEED`.
 """
@@ -80,9 +80,12 @@ def test_injected_fields_reach_no_sink(case, run_gate, hostile_policy, tmp_path)
         f"{what}: exit {run.code}, unmutated {expected}\n{run.out}{run.err}"
     )
     _check_sinks(run, actions=actions, what=what)
-    if m.original in kept:
+    strings = list(inject.verdict_strings(run.verdict)) if run.verdict else []
+    # (a SARIF rule's id is also how results without a ruleId find their rule: renaming it
+    # may change which id a finding gets; that is the SARIF reader's matter, not a sink's)
+    renames_rule = m.key == "id" and "rules" in m.pointer
+    if m.original in kept and m.original not in strings and not renames_rule:
         assert run.verdict is not None, what
-        strings = list(inject.verdict_strings(run.verdict))
         # (an ingestor may strip the whitespace around a value: NEL and LS are whitespace)
         assert any(m.value.strip() in s for s in strings), (
             f"{what}: not verbatim in the JSON verdict"

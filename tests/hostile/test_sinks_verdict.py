@@ -61,6 +61,7 @@ def _hostile_sarif(tmp_path: Path) -> tuple[Path, list[str]]:
         res["ruleId"], res["ruleIndex"] = r["id"], i
         res["message"]["text"] = f"message {i} {p}"
         res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] = f"src/{i}{p}.js"
+        res["partialFingerprints"]["primaryLocationLineHash"] = f"{i}{p}"
         results.append(res)
         messages.append(res["message"]["text"])
     run["tool"]["driver"]["rules"], run["results"] = rules, results
