@@ -68,9 +68,14 @@ def _clean(s: str) -> bool:
 
 
 def text(value: object) -> str:
-    """One field on one line: every control, separator and invisible format char escaped."""
+    """One field on one line: every control, separator and invisible format char escaped.
+
+    Returns `value` itself when there is nothing to escape."""
     s = value if isinstance(value, str) else str(value)
-    if _clean(s):
+    if s.isascii():
+        if s.isprintable():
+            return s
+    elif _UNSAFE.search(s) is None:
         return s
     return _UNSAFE.sub(_escape, s)
 
@@ -212,7 +217,9 @@ def _md_plain(s: str) -> bool:
     """No markdown syntax and no autolink trigger in `s` (already through `text`)."""
     if _MD_CHARS.search(s) is not None or "://" in s:
         return False
-    return "." not in s or _AUTOLINK_WWW.search(s) is None
+    if "w." not in s and "W." not in s:
+        return True
+    return _AUTOLINK_WWW.search(s) is None
 
 
 _EMAIL_AT = re.compile(r"(?<=[A-Za-z0-9.+\-_])@")

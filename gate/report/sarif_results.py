@@ -99,8 +99,22 @@ def code_message(d: DecidedFinding) -> str:
     return sanitize.message(text)
 
 
+@functools.lru_cache(maxsize=4096)
+def _reason_text(reason: str) -> str:
+    """A decision's reason, escaped: reasons repeat across findings, and most hold a `≥`
+    (not ASCII: no fast path in `sanitize.text`)."""
+    return sanitize.text(reason)
+
+
 def gate_message(d: DecidedFinding, image: str | None) -> str:
-    f = d.finding
+    """`<id> in <package or path> <decision>: <reason>. Image: <image>.`, every part escaped."""
+    head = sanitize.text(_head(d.finding))
+    tail = f" Image: {sanitize.text(image)}." if image else ""
+    return f"{head} {_DECISION_PREFIX[d.decision]}{_reason_text(d.reason)}.{tail}"
+
+
+def _head(f: Finding) -> str:
+    """`<id> in <package or path>`, as the finding has them (not escaped)."""
     pkg = f.package
     if pkg is not None:
         what = f"{pkg.name}@{pkg.version}" if pkg.version else pkg.name
@@ -111,9 +125,7 @@ def gate_message(d: DecidedFinding, image: str | None) -> str:
         what = f"{f.location.path}:{line}" if line else f.location.path
     else:
         what = f.title or ""
-    head = f"{f.id} in {what}" if what else f.id
-    tail = f" Image: {image}." if image else ""
-    return sanitize.text(f"{head} {_DECISION_PREFIX[d.decision]}{d.reason}.{tail}")
+    return f"{f.id} in {what}" if what else f.id
 
 
 def suppressions(d: DecidedFinding) -> list[dict[str, str]]:
@@ -137,6 +149,7 @@ class ResultBuilder:
         """Results of an original code-scanning tool (else gate's own)."""
         self.has_image = image is not None
         self.image = image_text(image)
+        self.image_tail = f" Image: {sanitize.text(self.image)}." if self.image else ""
         self.subject_key = subject_key
         """The image repository or input path that gate's fingerprints include."""
         self.fallback = [physical_location(fallback, None)]
@@ -182,11 +195,14 @@ class ResultBuilder:
         path = loc.path if loc is not None else None
         if path and (self.has_image or path.startswith("/")):
             path = None  # a path inside an image, or outside the repository
+        raw = _head(f)
+        head = sanitize.text(raw)  # the same object when there is nothing to escape
+        message = f"{head} {_DECISION_PREFIX[d.decision]}{_reason_text(d.reason)}.{self.image_tail}"
         res: dict[str, Any] = {
-            "ruleId": sanitize.text(f.id),
+            "ruleId": f.id if head is raw else sanitize.text(f.id),
             "ruleIndex": index,
             "level": result_level(d),
-            "message": {"text": gate_message(d, self.image)},
+            "message": {"text": message},
             "locations": [physical_location(path, f)] if path else self.fallback,
             "partialFingerprints": gate_fingerprints(f.id, f, self.subject_key),
         }

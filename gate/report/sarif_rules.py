@@ -251,7 +251,7 @@ def _single_vulnerability_rule(d: DecidedFinding) -> tuple[dict[str, Any], set[s
     sev = f.severity
     fixed = ", ".join(f.fixed_versions)
     eco = pkg.ecosystem
-    aliases = ", ".join(sorted(set(f.aliases))[:20])
+    aliases = ", ".join(sorted(set(f.aliases))[:20]) if f.aliases else ""
     plain = sanitize.plain(f.id, title, pkg.name, pkg.version or "", fixed, eco or "", aliases)
     if not plain:
         return None  # something to escape: the general path does it
