@@ -213,9 +213,30 @@ _AUTOLINK_SCHEME = re.compile(r"://")
 _AUTOLINK_WWW = re.compile(r"(?i)(www)\.")
 
 
+_BLOCK_START = re.compile(
+    r" {4,}|( {0,3})(?:(#{1,6}|[-+])(?= |$)|(\d{1,9})[.)](?= |$)|(-)(?: *-){2,} *$|(=+) *$)"
+)
+"""What a line may start with to make a heading, list, code block, rule or setext underline
+(`*`, `_`, `>` and the fences are escaped anywhere already)."""
+
+
+def _no_block_start(s: str) -> str:
+    """`s` such that, at the start of a line, it is a paragraph's text and nothing else."""
+    m = _BLOCK_START.match(s)
+    if m is None:
+        return s
+    stripped = s.lstrip(" ")
+    if len(stripped) < len(s):  # spaces as entities: the line then starts with text
+        return "&#32;" * (len(s) - len(stripped)) + stripped
+    if m.group(3):  # `1.` / `1)`: escape the dot or parenthesis
+        n = len(m.group(3))
+        return f"{s[:n]}\\{s[n:]}"
+    return "\\" + s
+
+
 def _md_plain(s: str) -> bool:
     """No markdown syntax and no autolink trigger in `s` (already through `text`)."""
-    if _MD_CHARS.search(s) is not None or "://" in s:
+    if _MD_CHARS.search(s) is not None or "://" in s or _BLOCK_START.match(s) is not None:
         return False
     if "w." not in s and "W." not in s:
         return True
@@ -230,7 +251,9 @@ def md_text(value: object) -> str:
 
     Escaped: `\\ ` * [ ] | ~ $` (backslash), `& < >` (entities), `://` and `www.` (so
     no autolink), and an `@` after an address character is set as code (GitHub's email
-    autolinks look through every escape). Line starts cannot occur: `text` escapes `\\n`.
+    autolinks look through every escape). `text` escapes `\\n`, so no line starts inside;
+    where the text itself starts a line, a heading, list, rule or indented code marker at
+    its start is escaped too.
     A `_` between two letters or digits is left as it is (it cannot make emphasis, and
     identifiers are full of it); any other `_` is escaped.
     """
@@ -243,14 +266,16 @@ def md_text(value: object) -> str:
         s = _EMPHASIS_UNDERSCORES.sub(lambda m: m.group().replace("_", "\\_"), s)
     s = _AUTOLINK_SCHEME.sub(r"\\://", s)
     s = _AUTOLINK_WWW.sub(r"\1\\.", s)
-    return _EMAIL_AT.sub("`@`", s)
+    return _no_block_start(_EMAIL_AT.sub("`@`", s))
 
 
 def plain(*values: str) -> bool:
     """Whether every value is the same as `text` and as `md_text` of it (nothing to escape):
     one check for a hot path's fields."""
     joined = " ".join(values)
-    return _clean(joined) and _md_plain(joined)
+    if not (_clean(joined) and _md_plain(joined)):
+        return False
+    return all(_BLOCK_START.match(v) is None for v in values)  # each may start a line
 
 
 def md_lines(value: object, sep: str = "<br>") -> str:

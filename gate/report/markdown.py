@@ -211,7 +211,7 @@ def _exceptions(verdict: Verdict) -> list[str]:
         left = f" ({e.days_left} days left)" if e.days_left >= 0 else ""
         lines.append(
             f"| {status} | {code(e.id, 120)} | {code(e.package) if e.package else '-'} | "
-            f"{cell(e.owner or '-')} | {cell(e.expires)}{left} | {e.matched:,} | "
+            f"{(cell(e.owner) if e.owner else '-')} | {cell(e.expires)}{left} | {e.matched:,} | "
             f"{prose(e.reason)} |"
         )
     if len(rows) > MAX_ROWS:
@@ -253,7 +253,7 @@ def _code_scanning(verdict: Verdict) -> list[str]:
             c[Decision.PASS] + c[Decision.IGNORED],
         ]
         lines.append(
-            f"| {cell(tool)} | {cell(versions.get(tool) or '-')} | "
+            f"| {cell(tool)} | {(cell(versions[tool]) if versions.get(tool) else '-')} | "
             + " | ".join(f"{n:,}" for n in nums)
             + " |"
         )
@@ -279,7 +279,7 @@ def _inputs(verdict: Verdict) -> list[str]:
         sha = code(i.sha256[:12]) if i.sha256 else "-"
         lines.append(
             f"| {i.kind.value} | {code(i.path)} | {sha} | {status} | {len(i.findings):,} | "
-            f"{cell(tools or '-')} |"
+            f"{(cell(tools) if tools else '-')} |"
         )
     if len(verdict.inputs) > MAX_ROWS:
         lines.append(f"\n… and {len(verdict.inputs) - MAX_ROWS:,} more inputs.")

@@ -157,6 +157,10 @@ _cell = sanitize.md_text
 """A help-markdown table cell: plain text, no link, no table break."""
 
 
+def _cell_or_dash(text: str | None) -> str:
+    return _cell(text) if text else "-"  # gate's own dash: not escaped
+
+
 _VULN_HEADER = (
     "| Package | Installed | Fixed in | Fix state | Decision |\n| --- | --- | --- | --- | --- |"
 )
@@ -196,12 +200,12 @@ def _gate_help(
         if vulnerability and pkg is not None:
             eco = f" ({_cell(pkg.ecosystem)})" if pkg.ecosystem else ""
             rows.append(
-                f"| {_cell(pkg.name)}{eco} | {_cell(pkg.version or '-')} | "
-                f"{_cell(', '.join(f.fixed_versions) or '-')} | {f.fix_state} | {d.decision} |"
+                f"| {_cell(pkg.name)}{eco} | {_cell_or_dash(pkg.version)} | "
+                f"{_cell_or_dash(', '.join(f.fixed_versions))} | {f.fix_state} | {d.decision} |"
             )
         else:
             where = pkg.name if pkg else (f.location.path if f.location else None)
-            rows.append(f"| {_cell(where or '-')} | {d.decision} |")
+            rows.append(f"| {_cell_or_dash(where)} | {d.decision} |")
     if len(occ) > _MAX_HELP_ROWS:
         rows.append(f"\n… and {len(occ) - _MAX_HELP_ROWS} more occurrences.")
     fix = _fix_text(occ)

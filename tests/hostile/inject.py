@@ -155,14 +155,23 @@ def flag_of(path: Path) -> str:
     return "--sarif" if path.suffix == ".sarif" else FLAGS[path.parent.name]
 
 
+SHARED_CORPUS = DATA.parent.parent.parent / "shared" / "corpus"
+"""The shared corpus, where the checkout sits beside it (as in CI): more real reports."""
+
+
 def corpus_files(max_bytes: int = 130_000) -> list[Path]:
-    """The bundled reports (with provenance in `tests/data/…/PROVENANCE.tsv`), small enough
-    for a fuzz case to take well under a second."""
+    """The bundled reports (with provenance in `tests/data/…/PROVENANCE.tsv`), and those of
+    the shared corpus when it is there, small enough for a case to take well under a second."""
+    dirs = [DATA / sub for sub in ("reports/trivy", "reports/npm-audit", "reports/pip-audit")]
+    dirs.append(DATA / "sarif")
+    if SHARED_CORPUS.is_dir():
+        dirs += [SHARED_CORPUS / sub for sub in ("trivy", "npm-audit", "pip-audit", "sarif")]
     found = [
         p
-        for sub in ("reports/trivy", "reports/npm-audit", "reports/pip-audit", "sarif")
-        for p in sorted((DATA / sub).iterdir())
-        if (p.suffix == ".sarif" or (p.suffix == ".json" and "sarif" not in sub))
+        for d in dirs
+        if d.is_dir()
+        for p in sorted(d.iterdir())
+        if (p.suffix == ".sarif" or (p.suffix == ".json" and d.name != "sarif"))
         and p.stat().st_size <= max_bytes
     ]
     return [p for p in found if string_leaves(json.loads(p.read_text("utf-8")), kind_of(p))]

@@ -83,7 +83,7 @@ def test_injected_fields_reach_no_sink(case, run_gate, hostile_policy, tmp_path)
     strings = list(inject.verdict_strings(run.verdict)) if run.verdict else []
     # (a SARIF rule's id is also how results without a ruleId find their rule: renaming it
     # may change which id a finding gets; that is the SARIF reader's matter, not a sink's)
-    renames_rule = m.key == "id" and "rules" in m.pointer
+    renames_rule = m.key in ("id", "name") and "rules" in m.pointer
     if m.original in kept and m.original not in strings and not renames_rule:
         assert run.verdict is not None, what
         # (an ingestor may strip the whitespace around a value: NEL and LS are whitespace)

@@ -141,6 +141,23 @@ def test_md_text_renders_as_the_text_itself_with_no_markup(s: str) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
+    | st.sampled_from(inject.PAYLOADS)
+    | st.sampled_from(["# h", "  ## h", "- x", "+ x", "1. x", "2) x", "---", "===", "    code"])
+)
+def test_md_text_starting_a_line_stays_a_paragraph(s: str) -> None:
+    """Where the text starts a line (a paragraph of SARIF help, a bullet of the summary),
+    it makes no heading, list, rule or code block."""
+    shown = sanitize.md_text(s)
+    for markdown in (shown, "- " + shown, "**x**\n\n" + shown):
+        assert inject.html_problems(markdown) == [], markdown
+        html = inject.render_gfm(markdown)
+        assert not re.search(r"<(h[1-6]|ol|pre|hr|blockquote)\b", html), html
+        assert html.count("<li>") == markdown.startswith("- "), html
+
+
+@settings(max_examples=300, deadline=None)
+@given(
     st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=40)
     | st.sampled_from(inject.PAYLOADS)
 )
