@@ -193,6 +193,8 @@ def string_leaves(doc: Any, kind: str) -> list[tuple[Pointer, str]]:
             for i, v in enumerate(node):
                 walk(v, (*at, i), key)
         elif isinstance(node, str) and node.strip() and key not in judged:
+            if kind == "sarif" and key == "name" and "tool" in at:
+                return  # the tool's name says whose results they are (Trivy's are judged so)
             out.append((at, node))
 
     walk(doc, (), None)
