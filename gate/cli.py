@@ -57,7 +57,11 @@ def _root(
 
 
 def _err(message: str) -> None:
-    typer.echo(message, err=True)
+    """An error on stderr: escaped, no workflow command, and under GitHub Actions inside a
+    `::stop-commands::` block (it may quote trivy, a registry or the GitHub API)."""
+    from gate.sanitize import for_stream, github_block
+
+    typer.echo(github_block(for_stream(message) + "\n"), err=True, nl=False)
 
 
 @app.command()
@@ -233,6 +237,7 @@ def check(
         runs = wiring.meanwhile(collect, wiring.import_judging)
     from gate.engine import evaluate
     from gate.report.console import render_console
+    from gate.sanitize import github_block
 
     verdict = evaluate(runs, pol, when, policy_ref=ref)
     wiring.write_outputs(
@@ -244,7 +249,8 @@ def check(
         sarif_category=sarif_category,
     )
     try:
-        typer.echo(render_console(verdict, color=sys.stdout.isatty()), nl=False)
+        report = render_console(verdict, color=sys.stdout.isatty())
+        typer.echo(github_block(report), nl=False)
     except BrokenPipeError:  # stdout closed (`gate check … | head`): the verdict still stands
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more reaches the pipe
     _last_verdict[:] = [verdict]
@@ -257,11 +263,13 @@ def policy_validate(
 ) -> None:
     """Validate policy files strictly; exit 2 on the first invalid one."""
     from gate.policy.load import load_policy
+    from gate.sanitize import for_stream, text
 
     today = dt.datetime.now(dt.UTC).date()
     for path in paths:
         policy, ref = load_policy(path, today=today)
-        typer.echo(f"{path}: valid ({policy.name or 'unnamed'}, sha256 {ref.sha256[:12]})")
+        name = text(policy.name or "unnamed")
+        typer.echo(for_stream(f"{path}: valid ({name}, sha256 {ref.sha256[:12]})"))
 
 
 @policy_app.command("schema")

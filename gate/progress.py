@@ -8,7 +8,8 @@
 On a terminal (stderr is a TTY, `CI` is not set, `TERM` is not `dumb`) a spinner line shows
 the label, the phase and the elapsed time, redrawn ten times a second and cleared at the
 end. Elsewhere each new phase is one line, `gate: trivy: scanning … (0.0s)`, so CI logs
-stay readable. `enabled=False` prints nothing. Nothing here touches stdout.
+stay readable. `enabled=False` prints nothing. Nothing here touches stdout. Labels and
+phases may name an image: they are shown through `gate.sanitize`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import threading
 import time
 from types import TracebackType
 from typing import TextIO
+
+from gate import sanitize
 
 _FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 _ASCII_FRAMES = "|/-\\"
@@ -48,7 +51,7 @@ class Progress:
         spinner: bool | None = None,
         interval: float = 0.1,
     ) -> None:
-        self.label = label
+        self.label = sanitize.text(label)
         self.enabled = enabled
         self.stream = stream if stream is not None else sys.stderr
         self.spinner = interactive(self.stream) if spinner is None else spinner
@@ -86,12 +89,14 @@ class Progress:
 
     def phase(self, text: str) -> None:
         """Start a new phase; repeated phases are not written twice."""
+        text = sanitize.text(text)
         with self._lock:
             if text == self._phase:
                 return
             self._phase = text
         if self.enabled and not self.spinner:
-            self._write(f"gate: {self.label}: {text} ({self.elapsed:.1f}s)\n")
+            line = f"gate: {self.label}: {text} ({self.elapsed:.1f}s)"
+            self._write(sanitize.guard_line(line) + "\n")
 
     def close(self, final: str | None = None) -> None:
         """Stop the spinner and clear its line; write `final` as a last line if given."""
@@ -101,7 +106,8 @@ class Progress:
             self._thread = None
             self._write("\r\x1b[K")
         if self.enabled and final:
-            self._write(f"gate: {self.label}: {final} ({self.elapsed:.1f}s)\n")
+            line = f"gate: {self.label}: {sanitize.text(final)} ({self.elapsed:.1f}s)"
+            self._write(sanitize.guard_line(line) + "\n")
 
     def _spin(self) -> None:
         i = 0

@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 
 def _err(message: str) -> None:
-    typer.echo(message, err=True)
+    from gate.sanitize import for_stream
+
+    typer.echo(for_stream(message), err=True)
 
 
 def parse_now(value: str | None) -> dt.datetime:

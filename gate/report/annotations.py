@@ -3,7 +3,9 @@
 Only failing (`::error`) and warning (`::warning`) findings with a file in the
 repository are annotated: SARIF results, and reports about repository files. Paths
 inside an image are not repository files and get no annotation. Escaping follows
-`@actions/core` (`toCommandValue` / `escapeData` / `escapeProperty`).
+`@actions/core` (`toCommandValue` / `escapeData` / `escapeProperty`), after
+`gate.sanitize.text` has shown every control character of a field escaped: a `\n` inside a
+title is `\n` in the annotation, not a line break (only gate's own line breaks are `%0A`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import os
 from gate.models import DecidedFinding, Decision, FindingKind, InputKind, Verdict
 from gate.report.sarif_limits import priority
 from gate.report.sarif_results import decision_text, is_image_input
+from gate.sanitize import message as sanitized_message
+from gate.sanitize import text
 
 DEFAULT_LIMIT = 50
 
@@ -46,7 +50,7 @@ def _command(d: DecidedFinding, path: str) -> str:
     f = d.finding
     loc = f.location
     level = "error" if d.decision is Decision.FAIL else "warning"
-    props = [f"file={escape_property(path)}"]
+    props = [f"file={escape_property(text(path))}"]
     if loc is not None and loc.start_line and loc.start_line >= 1:
         props.append(f"line={loc.start_line}")
         if loc.end_line and loc.end_line >= loc.start_line:
@@ -56,9 +60,9 @@ def _command(d: DecidedFinding, path: str) -> str:
             if loc.end_column and loc.end_column >= 1:
                 props.append(f"endColumn={loc.end_column}")
     tool = f"{f.tool} " if f.tool else ""
-    props.append(f"title={escape_property(f'gate: {f.severity.value} {tool}{f.id}')}")
-    message = f"{f.title}\n" if f.title and f.title != f.id else ""
-    message += f"gate {decision_text(d)}"
+    props.append(f"title={escape_property(text(f'gate: {f.severity.value} {tool}{f.id}'))}")
+    message = f"{text(f.title)}\n" if f.title and f.title != f.id else ""
+    message += f"gate {sanitized_message(decision_text(d))}"
     return f"::{level} {','.join(props)}::{escape_data(message)}"
 
 

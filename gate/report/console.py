@@ -1,4 +1,9 @@
-"""The terminal report: the result, why, and a table of what failed or warned."""
+"""The terminal report: the result, why, and a table of what failed or warned.
+
+Every string from an input goes through `gate.sanitize` (`text` for a field, `lines` for a
+message), and the whole report through `guard`: no raw control character, and no line a
+CI runner would read as a workflow command.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from collections.abc import Sequence
 
 from gate.models import DecidedFinding, Decision, Verdict
 from gate.rules.severity import fix_phrase
+from gate.sanitize import guard, lines, text
 
 _HEADERS = ("DECISION", "SEVERITY", "ID", "PACKAGE", "FIX", "SOURCE", "RULE")
 
@@ -27,7 +33,15 @@ def _row(d: DecidedFinding) -> tuple[str, ...]:
         pkg = "-"
     fix = fix_phrase(f) if f.kind.value == "vulnerability" else "-"
     sources = ",".join(sorted({s.tool or s.kind.value for s in f.sources})) or "-"
-    return (d.decision.value.upper(), f.severity.value, f.id, pkg, fix, sources, d.rule)
+    return (
+        d.decision.value.upper(),
+        f.severity.value,
+        text(f.id),
+        text(pkg),
+        text(fix),
+        text(sources),
+        text(d.rule),
+    )
 
 
 def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
@@ -39,67 +53,66 @@ def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
 
 def render_console(verdict: Verdict, *, limit: int = 40, color: bool = False) -> str:
     """A human-readable report. Shows failing and warning findings (up to `limit`)."""
-    lines: list[str] = []
+    out: list[str] = []
     fail, warn = Decision.FAIL, Decision.WARN  # hoisted: 50,000 findings are tested
     shown = [d for d in verdict.findings if d.decision is fail or d.decision is warn]
     if shown:
         rows = [_HEADERS, *(_row(d) for d in shown[:limit])]
-        lines += _table(rows)
+        out += _table(rows)
         if len(shown) > limit:
-            lines.append(
-                f"… and {len(shown) - limit} more failing or warning findings (see --json)"
-            )
-        lines.append("")
+            out.append(f"… and {len(shown) - limit} more failing or warning findings (see --json)")
+        out.append("")
     by = verdict.counts.get("by_decision", {})
     summary = ", ".join(
         f"{by.get(k.value, 0)} {k.value}"
         for k in (Decision.FAIL, Decision.WARN, Decision.EXCEPTED, Decision.PASS, Decision.IGNORED)
     )
-    lines.append(f"findings: {summary}")
+    out.append(f"findings: {summary}")
     inputs = ", ".join(
-        f"{r.kind.value} {r.path} ({'ok' if r.status.value == 'ok' else 'ERROR'})"
+        f"{r.kind.value} {text(r.path)} ({'ok' if r.status.value == 'ok' else 'ERROR'})"
         for r in verdict.inputs
     )
-    lines.append(f"inputs: {inputs or 'none'}")
+    out.append(f"inputs: {inputs or 'none'}")
     ex = verdict.exceptions
     if ex.used or ex.unused or ex.expired or ex.expiring:
-        lines.append(
+        out.append(
             f"exceptions: {len(ex.used)} used, {len(ex.unused)} unused, "
             f"{len(ex.expired)} expired, {len(ex.expiring)} expiring within {ex.expiring_days} days"
         )
         for u in ex.expired:
-            lines.append(f"  expired: {u.id} ({u.label}) on {u.expires}")
+            out.append(f"  expired: {text(u.id)} ({text(u.label)}) on {text(u.expires)}")
         for u in ex.unused:
-            lines.append(f"  unused: {u.id} ({u.label}) matched nothing")
+            out.append(f"  unused: {text(u.id)} ({text(u.label)}) matched nothing")
         for u in ex.expiring:
-            lines.append(f"  expiring: {u.id} on {u.expires} ({u.days_left} days left)")
+            out.append(f"  expiring: {text(u.id)} on {text(u.expires)} ({u.days_left} days left)")
     if verdict.subject and (verdict.subject.digest or verdict.subject.name):
         s = verdict.subject
-        lines.append(f"subject: {s.name or '?'}" + (f" @ {s.digest}" if s.digest else ""))
+        out.append(f"subject: {text(s.name or '?')}" + (f" @ {text(s.digest)}" if s.digest else ""))
     bp = verdict.facts.get("branch_protection")
     if isinstance(bp, dict) and bp.get("branch"):
-        lines.append(f"branch protection: `{bp['branch']}` judged (see --json facts)")
+        out.append(f"branch protection: `{text(bp['branch'])}` judged (see --json facts)")
     for run in verdict.inputs:
         shown_warnings = run.warnings[:5] + run.skipped[:5]
-        lines += [
-            f"warning: {w}" if w.startswith(run.path) else f"warning: {run.path}: {w}"
+        path = text(run.path)
+        out += [
+            f"warning: {text(w)}" if w.startswith(run.path) else f"warning: {path}: {text(w)}"
             for w in shown_warnings
         ]
         hidden = len(run.warnings) + len(run.skipped) - len(shown_warnings)
         if hidden > 0:
-            lines.append(f"warning: {run.path}: … and {hidden} more (see --json inputs)")
+            out.append(f"warning: {path}: … and {hidden} more (see --json inputs)")
     for e in verdict.errors:
-        lines.append(f"error: {e}")
+        out.append("error: " + "\n    ".join(lines(e)))
     for n in verdict.notes:
-        lines.append(f"note: {n}")
+        out.append("note: " + "\n    ".join(lines(n)))
     head = _headline(verdict)
     if color:
         import typer
 
         fg = {"PASS": "green", "FAIL": "red", "ERROR": "magenta"}[verdict.result.value]
         head = typer.style(head, fg=fg, bold=True)
-    lines.append(head)
-    return "\n".join(lines) + "\n"
+    out.append(head)
+    return guard("\n".join(out) + "\n")
 
 
 def _headline(verdict: Verdict) -> str:

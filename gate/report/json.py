@@ -15,6 +15,7 @@ import msgspec
 
 from gate._fastmodel import gc_paused
 from gate.models import DecidedFinding, SourceRun, Subject, Verdict
+from gate.sanitize import json_lines
 
 SCHEMA_VERSION = 1
 SCHEMA_ID = "https://github.com/gate-dev/gate/schemas/verdict-v1.json"
@@ -238,7 +239,7 @@ def _write_json(verdict: Verdict, out: BinaryIO) -> None:
     assert found, "the findings placeholder is missing"
     findings = verdict.findings
     if not findings:
-        out.write(before + b"[]" + after + b"\n")
+        out.write(json_lines(before + b"[]" + after + b"\n"))
         return
     buf = bytearray(before)
     buf += b"[\n    "
@@ -248,14 +249,14 @@ def _write_json(verdict: Verdict, out: BinaryIO) -> None:
     for i, d in enumerate(findings):
         if i:
             buf += b",\n    "
-            if len(buf) >= _CHUNK:
-                out.write(buf)
+            if len(buf) >= _CHUNK:  # (between two findings: never inside a string)
+                out.write(json_lines(buf))
                 buf.clear()
         encode_into(_row(d, locations), buf, -1)
     buf += b"\n  ]"
     buf += after
     buf += b"\n"
-    out.write(buf)
+    out.write(json_lines(buf))
 
 
 def render_json(verdict: Verdict) -> bytes:

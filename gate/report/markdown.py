@@ -4,6 +4,10 @@ Order: headline, errors, notes, counts per source, failing findings (with their 
 and location), warnings, exceptions, code scanning, inputs. GitHub refuses a step
 summary over 1 MiB, so the finding tables stop at a byte budget (and a row cap, for
 readability) with a note saying how many were left out; the JSON verdict has them all.
+
+Every string from an input is shown through `gate.sanitize`: as text (`cell`, `prose`) or
+code (`code`) that can make no link, image, HTML or table break; a finding's URL becomes a
+link only when it is a well-formed `https://` URL (`sanitize.safe_url`).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from gate.models import (
     Verdict,
 )
 from gate.rules.severity import fix_phrase
+from gate.sanitize import md_code, md_lines, md_link, md_text
 
 MAX_BYTES = 1_000_000
 """Under GitHub's 1 MiB (1,048,576 bytes) step-summary limit, with room to spare."""
@@ -48,23 +53,24 @@ _FINDING_HEADER = (
 )
 
 
+def _cut(text: object, limit: int) -> str:
+    s = text if isinstance(text, str) else str(text)
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
 def cell(text: object, limit: int = MAX_CELL) -> str:
-    """Table-cell text: HTML and `|` escaped, newlines as `<br>`, long text cut."""
-    s = str(text)
-    if len(s) > limit:
-        s = s[: limit - 1] + "…"
-    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    s = s.replace("\\", "\\\\").replace("|", "\\|")
-    return s.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
+    """One field as table-cell text: plain text on one line, long text cut."""
+    return md_text(_cut(text, limit))
+
+
+def prose(text: object, limit: int = MAX_CELL) -> str:
+    """A message as table-cell text: each of its lines as `cell`, joined by `<br>`."""
+    return md_lines(_cut(text, limit))
 
 
 def code(text: object, limit: int = MAX_CELL) -> str:
-    """Inline code for a table cell (backticks cannot be escaped inside: replaced)."""
-    s = str(text).replace("`", "'")
-    if len(s) > limit:
-        s = s[: limit - 1] + "…"
-    s = s.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-    return f"`{s}`" if s else ""
+    """One field as inline code (also in a table cell), long text cut."""
+    return md_code(_cut(text, limit))
 
 
 def _plural(n: int, word: str) -> str:
@@ -83,8 +89,8 @@ def _where(f: Finding) -> str:
 
 
 def _id(f: Finding) -> str:
-    if f.url and f.url.startswith(("https://", "http://")) and ")" not in f.url:
-        return f"[{cell(f.id, 120).replace(']', '&#93;')}]({f.url})"
+    if f.url:
+        return md_link(cell(f.id, 120), f.url)  # plain text when the URL is not safe https
     return code(f.id, 120)
 
 
@@ -104,7 +110,7 @@ def _row(d: DecidedFinding) -> str:
     ident = _id(f) + (f"<br>{cell(f.title, 120)}" if f.title and f.title != f.id else "")
     return (
         f"| {_SEV[f.severity]} | {ident} | {_where(f)} | {_fix(f)} | {_source(f)} | "
-        f"{cell(d.reason)} |"
+        f"{prose(d.reason)} |"
     )
 
 
@@ -205,7 +211,8 @@ def _exceptions(verdict: Verdict) -> list[str]:
         left = f" ({e.days_left} days left)" if e.days_left >= 0 else ""
         lines.append(
             f"| {status} | {code(e.id, 120)} | {code(e.package) if e.package else '-'} | "
-            f"{cell(e.owner or '-')} | {cell(e.expires)}{left} | {e.matched:,} | {cell(e.reason)} |"
+            f"{(cell(e.owner) if e.owner else '-')} | {cell(e.expires)}{left} | {e.matched:,} | "
+            f"{prose(e.reason)} |"
         )
     if len(rows) > MAX_ROWS:
         lines.append(f"\n… and {len(rows) - MAX_ROWS:,} more exceptions; see the JSON verdict.")
@@ -246,7 +253,7 @@ def _code_scanning(verdict: Verdict) -> list[str]:
             c[Decision.PASS] + c[Decision.IGNORED],
         ]
         lines.append(
-            f"| {cell(tool)} | {cell(versions.get(tool) or '-')} | "
+            f"| {cell(tool)} | {(cell(versions[tool]) if versions.get(tool) else '-')} | "
             + " | ".join(f"{n:,}" for n in nums)
             + " |"
         )
@@ -265,14 +272,14 @@ def _inputs(verdict: Verdict) -> list[str]:
         "| --- | --- | --- | --- | ---: | --- |",
     ]
     for i in verdict.inputs[:MAX_ROWS]:
-        status = "✅ ok" if i.status is InputStatus.OK else f"🛑 error: {cell(i.error or '')}"
+        status = "✅ ok" if i.status is InputStatus.OK else f"🛑 error: {prose(i.error or '')}"
         if i.status is InputStatus.OK and i.warnings:
             status += f" ({_plural(len(i.warnings), 'warning')})"
         tools = ", ".join(f"{t.name} {t.version}" if t.version else t.name for t in i.tools)
         sha = code(i.sha256[:12]) if i.sha256 else "-"
         lines.append(
             f"| {i.kind.value} | {code(i.path)} | {sha} | {status} | {len(i.findings):,} | "
-            f"{cell(tools or '-')} |"
+            f"{(cell(tools) if tools else '-')} |"
         )
     if len(verdict.inputs) > MAX_ROWS:
         lines.append(f"\n… and {len(verdict.inputs) - MAX_ROWS:,} more inputs.")
@@ -283,7 +290,7 @@ def _bullets(title: str, items: Iterable[str], cap: int = 50) -> list[str]:
     items = list(items)
     if not items:
         return []
-    lines = [f"### {title}", ""] + [f"- {cell(x, 2000)}" for x in items[:cap]]
+    lines = [f"### {title}", ""] + [f"- {prose(x, 2000)}" for x in items[:cap]]
     if len(items) > cap:
         lines.append(f"- … and {len(items) - cap:,} more")
     return [*lines, ""]
@@ -314,7 +321,7 @@ def _headline(verdict: Verdict) -> list[str]:
     when = verdict.evaluated_at.strftime("%Y-%m-%d %H:%M UTC")
     ctx.append(f"{when} · gate {__version__}")
     return [
-        f"## {_HEAD[verdict.result]} gate: {verdict.result.value}: {cell(what)}",
+        f"## {_HEAD[verdict.result]} gate: {verdict.result.value}: {what}",
         "",
         f"**Findings:** {summary}  ",
         " · ".join(ctx),

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gate import __version__
+from gate import __version__, sanitize
 from gate._fastmodel import gc_paused
 from gate.models import (
     DecidedFinding,
@@ -265,33 +265,36 @@ def _run_doc(
             ),
             {},
         )
-        driver: dict[str, Any] = {"name": run.tool}
+        driver: dict[str, Any] = {"name": sanitize.text(run.tool)}
         if meta.get("version"):
-            driver["version"] = str(meta["version"])
-        if meta.get("information_uri"):
-            driver["informationUri"] = meta["information_uri"]
+            driver["version"] = sanitize.text(meta["version"])
+        info = sanitize.safe_url(meta.get("information_uri"))
+        if info:
+            driver["informationUri"] = info
         tool = {"driver": {**driver, "rules": rule_docs}, "extensions": [gate_component]}
+    text, message = sanitize.text, sanitize.message
     props: dict[str, Any] = {
         "gate/kind": run.kind,
         "gate/result": verdict.result.value,
         "gate/policy": {"name": verdict.policy.name, "sha256": verdict.policy.sha256},
-        "gate/inputs": [{"path": i.path, "sha256": i.sha256} for i in run.inputs],
+        "gate/inputs": [{"path": text(i.path), "sha256": i.sha256} for i in run.inputs],
     }
     if run.image is not None:
         s = run.image
         props |= {
-            "imageName": s.name,
-            "imageDigest": s.digest,
-            "imageID": s.image_id,
-            "repoTags": list(s.repo_tags),
-            "repoDigests": list(s.repo_digests),
+            "imageName": s.name and text(s.name),
+            "imageDigest": s.digest and text(s.digest),
+            "imageID": s.image_id and text(s.image_id),
+            "repoTags": [text(t) for t in s.repo_tags],
+            "repoDigests": [text(t) for t in s.repo_digests],
         }
+    run_notes = [message(n) for n in run_notes]
     if run_notes:
         props["gate/notes"] = run_notes
     notifications = [{"level": "warning", "message": {"text": n}} for n in run_notes]
-    notifications += [{"level": "error", "message": {"text": e}} for e in verdict.errors]
+    notifications += [{"level": "error", "message": {"text": message(e)}} for e in verdict.errors]
     notifications += [
-        {"level": "note", "message": {"text": f"{i.path}: {w}"}}
+        {"level": "note", "message": {"text": message(f"{i.path}: {w}")}}
         for i in run.inputs
         for w in i.warnings
     ]

@@ -1,6 +1,7 @@
 """SARIF results: what gate says about one finding, where, and under which fingerprint.
 
 Used by `gate.report.sarif`; the rules the results point at are `gate.report.sarif_rules`.
+Messages, rule ids and URIs from inputs are shown through `gate.sanitize` (controls escaped).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+from gate import sanitize
 from gate.models import DecidedFinding, Decision, Finding, SourceRun, Subject
 
 _LEVEL_BY_DECISION = {Decision.FAIL: "error", Decision.WARN: "warning"}
@@ -49,7 +51,7 @@ def decision_text(d: DecidedFinding) -> str:
 def uri_for(path: str) -> str:
     """A repository path as a SARIF `uri`: percent-encoded; absolute paths as `file://`."""
     if _SAFE_URI.match(path):
-        return path
+        return quote(path, safe="/:@!$&'()*+,;=?#%~[]")  # controls and spaces encoded
     if path.startswith("/"):
         return "file://" + quote(path, safe="/")
     if _DRIVE_PATH.match(path):
@@ -94,11 +96,25 @@ def code_message(d: DecidedFinding) -> str:
     text = f"gate {decision_text(d)}."
     if isinstance(original, str) and original.strip():
         text += "\n" + _RELATED_LINK.sub(r"\1", original.strip())
-    return text
+    return sanitize.message(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _reason_text(reason: str) -> str:
+    """A decision's reason, escaped: reasons repeat across findings, and most hold a `≥`
+    (not ASCII: no fast path in `sanitize.text`)."""
+    return sanitize.text(reason)
 
 
 def gate_message(d: DecidedFinding, image: str | None) -> str:
-    f = d.finding
+    """`<id> in <package or path> <decision>: <reason>. Image: <image>.`, every part escaped."""
+    head = sanitize.text(_head(d.finding))
+    tail = f" Image: {sanitize.text(image)}." if image else ""
+    return f"{head} {_DECISION_PREFIX[d.decision]}{_reason_text(d.reason)}.{tail}"
+
+
+def _head(f: Finding) -> str:
+    """`<id> in <package or path>`, as the finding has them (not escaped)."""
     pkg = f.package
     if pkg is not None:
         what = f"{pkg.name}@{pkg.version}" if pkg.version else pkg.name
@@ -109,9 +125,7 @@ def gate_message(d: DecidedFinding, image: str | None) -> str:
         what = f"{f.location.path}:{line}" if line else f.location.path
     else:
         what = f.title or ""
-    head = f"{f.id} in {what}" if what else f.id
-    tail = f" Image: {image}." if image else ""
-    return f"{head} {_DECISION_PREFIX[d.decision]}{d.reason}.{tail}"
+    return f"{f.id} in {what}" if what else f.id
 
 
 def suppressions(d: DecidedFinding) -> list[dict[str, str]]:
@@ -122,7 +136,7 @@ def suppressions(d: DecidedFinding) -> list[dict[str, str]]:
     if d.rule == "sarif.suppressions" and d.finding.suppressions:
         original = d.finding.suppressions[0].kind
         kind = original if original in {"inSource", "external"} else "external"
-    return [{"kind": kind, "status": "accepted", "justification": d.reason}]
+    return [{"kind": kind, "status": "accepted", "justification": sanitize.message(d.reason)}]
 
 
 class ResultBuilder:
@@ -135,6 +149,7 @@ class ResultBuilder:
         """Results of an original code-scanning tool (else gate's own)."""
         self.has_image = image is not None
         self.image = image_text(image)
+        self.image_tail = f" Image: {sanitize.text(self.image)}." if self.image else ""
         self.subject_key = subject_key
         """The image repository or input path that gate's fingerprints include."""
         self.fallback = [physical_location(fallback, None)]
@@ -147,7 +162,7 @@ class ResultBuilder:
         f = d.finding
         loc = f.location
         path = loc.path if loc is not None else None
-        res: dict[str, Any] = {"ruleId": f.id, "ruleIndex": index}
+        res: dict[str, Any] = {"ruleId": sanitize.text(f.id), "ruleIndex": index}
         if f.status and f.status != "fail":
             res["kind"] = f.status
             res["level"] = "none"
@@ -155,7 +170,8 @@ class ResultBuilder:
             res["level"] = result_level(d)
         res["message"] = {"text": code_message(d)}
         res["locations"] = [physical_location(path, f)] if path else self.fallback
-        fingerprints = dict(loc.fingerprints) if loc is not None else {}
+        text = sanitize.text
+        fingerprints = {text(k): text(v) for k, v in loc.fingerprints.items()} if loc else {}
         if not path:  # gate's stand-in location: gate's own fingerprints
             fingerprints.update(gate_fingerprints(f.id, f, self.subject_key))
         if fingerprints:
@@ -179,11 +195,14 @@ class ResultBuilder:
         path = loc.path if loc is not None else None
         if path and (self.has_image or path.startswith("/")):
             path = None  # a path inside an image, or outside the repository
+        raw = _head(f)
+        head = sanitize.text(raw)  # the same object when there is nothing to escape
+        message = f"{head} {_DECISION_PREFIX[d.decision]}{_reason_text(d.reason)}.{self.image_tail}"
         res: dict[str, Any] = {
-            "ruleId": f.id,
+            "ruleId": f.id if head is raw else sanitize.text(f.id),
             "ruleIndex": index,
             "level": result_level(d),
-            "message": {"text": gate_message(d, self.image)},
+            "message": {"text": message},
             "locations": [physical_location(path, f)] if path else self.fallback,
             "partialFingerprints": gate_fingerprints(f.id, f, self.subject_key),
         }

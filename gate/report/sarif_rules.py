@@ -5,6 +5,11 @@ Used by `gate.report.sarif`. Two families:
   keyed by the finding id (CVE/GHSA/…), with Trivy-style security-severity;
 - code-scanning rules re-emitted under their original tool and rule id, so alerts
   uploaded before keep their identity.
+
+Every string from an input is shown through `gate.sanitize`: controls escaped in text
+fields, `md_text` in `help.markdown`, and a `helpUri` only for a well-formed `https://` URL.
+A code-scanning tool's own `help.markdown` is not carried over (it could link or embed
+anything): its help text is, as escaped markdown.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
+from gate import sanitize
 from gate.models import DecidedFinding, Finding, FindingKind, Severity
 from gate.report.sarif_limits import (
     MAX_DESCRIPTION,
@@ -147,10 +153,12 @@ def _severity(occ: Sequence[DecidedFinding]) -> Severity:
     return max((d.finding.severity for d in occ), key=_RANK.__getitem__)
 
 
-def _cell(text: str) -> str:
-    if "|" in text or "\n" in text:
-        return text.replace("|", "\\|").replace("\n", " ")
-    return text
+_cell = sanitize.md_text
+"""A help-markdown table cell: plain text, no link, no table break."""
+
+
+def _cell_or_dash(text: str | None) -> str:
+    return _cell(text) if text else "-"  # gate's own dash: not escaped
 
 
 _VULN_HEADER = (
@@ -190,29 +198,46 @@ def _gate_help(
         f = d.finding
         pkg = f.package
         if vulnerability and pkg is not None:
-            eco = f" ({pkg.ecosystem})" if pkg.ecosystem else ""
+            eco = f" ({_cell(pkg.ecosystem)})" if pkg.ecosystem else ""
             rows.append(
-                f"| {_cell(pkg.name)}{eco} | {_cell(pkg.version or '-')} | "
-                f"{_cell(', '.join(f.fixed_versions) or '-')} | {f.fix_state} | {d.decision} |"
+                f"| {_cell(pkg.name)}{eco} | {_cell_or_dash(pkg.version)} | "
+                f"{_cell_or_dash(', '.join(f.fixed_versions))} | {f.fix_state} | {d.decision} |"
             )
         else:
             where = pkg.name if pkg else (f.location.path if f.location else None)
-            rows.append(f"| {_cell(where or '-')} | {d.decision} |")
+            rows.append(f"| {_cell_or_dash(where)} | {d.decision} |")
     if len(occ) > _MAX_HELP_ROWS:
         rows.append(f"\n… and {len(occ) - _MAX_HELP_ROWS} more occurrences.")
     fix = _fix_text(occ)
-    tail = ""
-    aliases = sorted({a for d in occ for a in d.finding.aliases})
-    if aliases:
-        tail += f"\n\nAliases: {', '.join(aliases[:20])}"
-    if first.url:
-        tail += f"\n\nMore: {first.url}"
+    aliases = ", ".join(sorted({a for d in occ for a in d.finding.aliases})[:20])
+    text, md_tail = _tails(aliases, first.url, sanitize.safe_url(first.url) is not None)
     header = _VULN_HEADER if vulnerability else _OTHER_HEADER
     body = "\n".join(rows)
     markdown = (
-        f"**{rule_id}** · {sev}\n\n{_cell(title)}\n\n{header}\n{body}\n\n**Fix:** {fix}{tail}"
+        f"**{_cell(rule_id)}** · {sev}\n\n{_cell(title)}\n\n{header}\n{body}\n\n"
+        f"**Fix:** {sanitize.md_lines(fix, ' ')}{md_tail}"
     )
-    text = f"{rule_id} ({sev}): {title}\nFix: {fix}{tail}"
+    text = (
+        f"{sanitize.text(rule_id)} ({sev}): {sanitize.text(title)}\n"
+        f"Fix: {sanitize.message(fix)}{text}"
+    )
+    return text, markdown
+
+
+def _tails(aliases: str, url: str | None, safe: bool) -> tuple[str, str]:
+    """The `Aliases:` and `More:` paragraphs of the help, as (text, markdown); `safe`:
+    whether `url` is a `sanitize.safe_url`."""
+    text = markdown = ""
+    if aliases:
+        text += f"\n\nAliases: {sanitize.text(aliases)}"
+        markdown += f"\n\nAliases: {_cell(aliases)}"
+    if url:
+        if safe:  # printable ASCII, no space: nothing to escape
+            text += f"\n\nMore: {url}"
+            markdown += f"\n\nMore: <{url}>"
+        else:
+            text += f"\n\nMore: {sanitize.text(url)}"
+            markdown += f"\n\nMore: {_cell(url)}"
     return text, markdown
 
 
@@ -230,17 +255,20 @@ def _single_vulnerability_rule(d: DecidedFinding) -> tuple[dict[str, Any], set[s
     sev = f.severity
     fixed = ", ".join(f.fixed_versions)
     eco = pkg.ecosystem
+    aliases = ", ".join(sorted(set(f.aliases))[:20]) if f.aliases else ""
+    plain = sanitize.plain(f.id, title, pkg.name, pkg.version or "", fixed, eco or "", aliases)
+    if not plain:
+        return None  # something to escape: the general path does it
     fix = (
         f"Upgrade {pkg.name} to {fixed}."
         if fixed
         else f"No fixed version is known ({f.fix_state})."
     )
-    more = f"\n\nAliases: {', '.join(sorted(set(f.aliases))[:20])}" if f.aliases else ""
-    if f.url:
-        more += f"\n\nMore: {f.url}"
+    url_ok = f.url is not None and sanitize.safe_url(f.url) is not None
+    more, md_more = _tails(aliases, f.url, url_ok) if aliases or f.url else ("", "")
     row = (
-        f"| {_cell(pkg.name)}{f' ({eco})' if eco else ''} | {_cell(pkg.version or '-')} | "
-        f"{_cell(fixed or '-')} | {f.fix_state} | {d.decision} |"
+        f"| {pkg.name}{f' ({eco})' if eco else ''} | {pkg.version or '-'} | "
+        f"{fixed or '-'} | {f.fix_state} | {d.decision} |"
     )
     tags, _ = _tag_list((), f.kind, (eco,) if eco else ())
     props: dict[str, Any] = {"tags": tags, "precision": "very-high"}
@@ -251,18 +279,17 @@ def _single_vulnerability_rule(d: DecidedFinding) -> tuple[dict[str, Any], set[s
         "id": f.id,
         "name": "vulnerability",
         "shortDescription": {"text": title},
-        "fullDescription": {"text": description},
+        "fullDescription": {"text": sanitize.message(description)},
         "defaultConfiguration": {"level": _LEVEL_BY_SEVERITY[sev]},
         "help": {
             "text": f"{f.id} ({sev}): {title}\nFix: {fix}{more}",
             "markdown": (
-                f"**{f.id}** · {sev}\n\n{_cell(title)}\n\n{_VULN_HEADER}\n{row}\n\n"
-                f"**Fix:** {fix}{more}"
+                f"**{f.id}** · {sev}\n\n{title}\n\n{_VULN_HEADER}\n{row}\n\n**Fix:** {fix}{md_more}"
             ),
         },
         "properties": props,
     }
-    if f.url:
+    if url_ok:
         rule["helpUri"] = f.url
     return rule, set()
 
@@ -293,6 +320,7 @@ def gate_rule(rule_id: str, occ: Sequence[DecidedFinding]) -> tuple[dict[str, An
     if s is not None:
         props["security-severity"] = s
     cuts: set[str] = {"tags"} if tag_cut else set()
+    title, description = sanitize.text(title), sanitize.message(description)
     if len(title) > MAX_DESCRIPTION or len(description) > MAX_DESCRIPTION:
         cuts.add("descriptions")
         title, description = (
@@ -300,7 +328,7 @@ def gate_rule(rule_id: str, occ: Sequence[DecidedFinding]) -> tuple[dict[str, An
             truncate(description, MAX_DESCRIPTION),
         )
     rule: dict[str, Any] = {
-        "id": rule_id,
+        "id": sanitize.text(rule_id),
         "name": KIND_TAG[first.kind],
         "shortDescription": {"text": title},
         "fullDescription": {"text": description},
@@ -308,6 +336,7 @@ def gate_rule(rule_id: str, occ: Sequence[DecidedFinding]) -> tuple[dict[str, An
         "help": {"text": text, "markdown": markdown},
         "properties": props,
     }
+    url = sanitize.safe_url(url)
     if url:
         rule["helpUri"] = url
     return rule, cuts
@@ -319,11 +348,14 @@ def code_rule(
     """A code-scanning rule under its original id, from what the SARIF ingestor kept."""
     first = occ[0].finding
     sev = _severity(occ)
-    short = facts.get("short") or first.title or rule_id
-    full = facts.get("full") or short
-    text = facts.get("help_text") or full
-    markdown = facts.get("help_markdown") or text
-    original_tags = [t for t in facts.get("tags") or [] if isinstance(t, str)]
+    short = sanitize.message(facts.get("short") or first.title or rule_id)
+    full = sanitize.message(facts.get("full") or short)
+    raw_text = facts.get("help_text") or facts.get("full") or short
+    text = sanitize.message(raw_text)
+    # the tool's own markdown is not carried over; its text is, in one paragraph (a line of
+    # it starting with `1.` or `#` must not become a list or a heading)
+    markdown = sanitize.md_lines(raw_text, "<br>")
+    original_tags = [sanitize.text(t) for t in facts.get("tags") or [] if isinstance(t, str)]
     tags, tag_cut = _tags(original_tags, occ)
     props: dict[str, Any] = {"tags": tags}
     s = max_score(occ)
@@ -334,9 +366,10 @@ def code_rule(
     level = facts.get("level")
     if level not in {"note", "warning", "error"}:
         level = _LEVEL_BY_SEVERITY[sev]
-    rule: dict[str, Any] = {"id": rule_id}
+    rule: dict[str, Any] = {"id": sanitize.text(rule_id)}
     name = facts.get("name")
     if isinstance(name, str) and name:
+        name = sanitize.text(name)
         rule["name"] = truncate(name, MAX_RULE_NAME)
     rule |= {
         "shortDescription": {"text": truncate(short, MAX_DESCRIPTION)},
@@ -345,8 +378,9 @@ def code_rule(
         "help": {"text": text, "markdown": markdown},
         "properties": props,
     }
-    if facts.get("help_uri"):
-        rule["helpUri"] = facts["help_uri"]
+    help_uri = sanitize.safe_url(facts.get("help_uri"))
+    if help_uri:
+        rule["helpUri"] = help_uri
     cuts = {"tags"} if tag_cut else set()
     if len(short) > MAX_DESCRIPTION or len(full) > MAX_DESCRIPTION:
         cuts.add("descriptions")

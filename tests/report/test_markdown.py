@@ -19,7 +19,7 @@ from gate.models import (
     SourceRef,
 )
 from gate.policy.model import Policy
-from gate.report.markdown import MAX_BYTES, cell, code, render_markdown
+from gate.report.markdown import MAX_BYTES, cell, code, prose, render_markdown
 from tests.report.builders import (
     NOW,
     broken_input,
@@ -48,10 +48,14 @@ def use(id: str, days_left: int, matched: int = 1, index: int = 0) -> ExceptionU
 
 
 def test_cells_escape_pipes_newlines_and_html() -> None:
-    assert cell("a | b\nc\r\nd") == "a \\| b<br>c<br>d"
+    # a field's own line breaks are shown escaped (\\n in markdown renders as \n)
+    assert cell("a | b\nc\r\nd") == "a \\| b\\\\nc\\\\r\\\\nd"
+    # gate's messages keep their lines
+    assert prose("a | b\nc") == "a \\| b<br>c"
     assert cell("<script>&") == "&lt;script&gt;&amp;"
     assert cell("x" * 400).endswith("…") and len(cell("x" * 400)) == 300
-    assert code("a`b|c\nd") == "`a'b\\|c d`"
+    # a longer fence than any backtick run inside: the span holds the text verbatim
+    assert code("a`b|c\nd") == "`` a`b\\|c\\nd ``"
 
 
 def test_fail_headline_then_failing_findings_with_fix_and_location_then_warnings() -> None:
@@ -84,7 +88,7 @@ def test_fail_headline_then_failing_findings_with_fix_and_location_then_warnings
     assert fail_at < warn_at
     failing = md[fail_at:warn_at]
     assert failing.index("github-pat") < failing.index("CVE-2024-0001")  # CRITICAL first
-    assert "lodash \\| prototype<br>pollution" in failing
+    assert "lodash \\| prototype\\\\npollution" in failing  # the title's newline, escaped
     assert "`lodash@4.17.20` (npm) | fixed in 4.17.21 |" in failing
     assert "`src/db.js:12`" in failing and "`app/.env:1`" in failing
     assert "[CVE-2024-0001](https://avd.aquasec.com/nvd/cve-2024-0001)" in failing
