@@ -78,8 +78,12 @@ def test_trivy_stderr_is_shown_defused(
     monkeypatch.setenv("HOSTILE_EXIT", exit_code)
     monkeypatch.delenv("GATE_TRIVY", raising=False)
     fake = _fake_trivy(tmp_path)
+    # an archive, not a registry image: gate resolves a registry image itself before trivy
+    # runs, and this test is about what trivy writes
+    archive = tmp_path / "app.tar"
+    archive.write_bytes(b"not read: the fake trivy fails first")
     run = run_gate(
-        ["registry.example/app:1", "--policy", str(hostile_policy), "--trivy-bin", str(fake)],
+        ["--input", str(archive), "--policy", str(hostile_policy), "--trivy-bin", str(fake)],
         actions=actions,
     )
     assert run.code == 3, run.out + run.err
