@@ -16,6 +16,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from gate import __version__, wiring
+from gate.attest import commands as attest_commands
 from gate.errors import GateError, UsageError
 
 app = typer.Typer(
@@ -186,6 +187,19 @@ def check(
             "TRIVY_INSECURE; credentials still never travel over plain HTTP).",
         ),
     ] = False,
+    sign: Annotated[
+        bool,
+        typer.Option(
+            "--sign",
+            help="On a PASS bound to a confirmed digest, sign a SLSA verification summary "
+            "(keyless, or --key); anything else is an ERROR and nothing is signed.",
+        ),
+    ] = False,
+    key: attest_commands.KeyOpt = None,
+    bundle: attest_commands.BundleOpt = None,
+    trust_config: attest_commands.TrustConfigOpt = None,
+    identity_token: attest_commands.IdentityTokenOpt = None,
+    attach: attest_commands.AttachOpt = False,
     now: Annotated[
         str | None,
         typer.Option(hidden=True, help="Evaluate as of this RFC 3339 time (reproducible runs)."),
@@ -202,6 +216,10 @@ def check(
     gc.disable()
     wiring.check_limits(scan_timeout=scan_timeout, max_input_bytes=max_input_bytes)
     when = wiring.parse_now(now)
+    if not sign and (key or bundle or trust_config or identity_token or attach):
+        raise UsageError(
+            "--key, --bundle, --trust-config, --identity-token and --attach need --sign"
+        )
     pol, ref = wiring.load_policy_and_exceptions(policy, exceptions, when)
     if not any(
         [image, input_path, trivy, npm_audit, pip_audit, sarif, branch_protection, github_repo]
@@ -237,7 +255,7 @@ def check(
         runs = wiring.meanwhile(collect, wiring.import_judging)
     from gate.engine import evaluate
     from gate.report.console import render_console
-    from gate.sanitize import github_block
+    from gate.sanitize import for_stream, github_block
 
     verdict = evaluate(runs, pol, when, policy_ref=ref)
     wiring.write_outputs(
@@ -254,6 +272,23 @@ def check(
     except BrokenPipeError:  # stdout closed (`gate check … | head`): the verdict still stands
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more reaches the pipe
     _last_verdict[:] = [verdict]
+    if sign:
+        from gate.attest.sign import SignOptions, sign_document
+        from gate.report.json import verdict_document
+
+        opts = SignOptions(
+            key=key,
+            trust_config=trust_config,
+            identity_token=identity_token,
+            bundle=bundle,
+            attach=attach,
+            insecure=insecure,
+            timeout=scan_timeout,
+        )
+        done = sign_document(
+            verdict_document(verdict, with_findings=False), opts, now=when, where="the verdict"
+        )
+        typer.echo(github_block(for_stream(done) + "\n"), nl=False)
     raise typer.Exit(verdict.result.exit_code)
 
 
@@ -278,6 +313,17 @@ def policy_schema() -> None:
     from gate.policy.load import policy_json_schema
 
     typer.echo(policy_json_schema(), nl=False)
+
+
+def _register_attest_commands() -> None:
+    from gate.attest import commands
+
+    app.command("keygen")(commands.keygen)
+    app.command("sign")(commands.sign)
+    app.command("verify")(commands.verify)
+
+
+_register_attest_commands()
 
 
 @app.command("schema")
