@@ -67,6 +67,12 @@ def _age(text: str) -> dt.timedelta:
         raise UsageError(f"--max-age: {e}") from e
 
 
+def _timeout(seconds: float) -> float:
+    if not 0 < seconds <= 3600:
+        raise UsageError(f"--timeout: {seconds:g} is not above 0 and at most 3600 seconds")
+    return seconds
+
+
 def _now(text: str | None) -> dt.datetime:
     if text is None:
         return dt.datetime.now(dt.UTC)
@@ -131,6 +137,12 @@ def sign(
     insecure: Annotated[
         bool, typer.Option("--insecure", help="Allow plain HTTP to the registry (--attach).")
     ] = False,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            metavar="SECONDS", help="Deadline for the Sigstore instance and the registry."
+        ),
+    ] = 60.0,
     now: Annotated[str | None, typer.Option(hidden=True)] = None,
 ) -> None:
     """Sign a saved PASS verdict after checking it again (schema, PASS, digest, age)."""
@@ -144,6 +156,7 @@ def sign(
         bundle=bundle,
         attach=attach,
         insecure=insecure,
+        timeout=_timeout(timeout),
         max_age=_age(max_age),
     )
     doc = read_verdict(verdict)
@@ -262,7 +275,7 @@ def verify(
     req = Requirements(
         digest=ref.digest, max_age=_age(max_age), now=_now(now), policy_digest=policy_digest
     )
-    bundles = _bundles(ref, bundle, insecure=insecure, timeout=timeout)
+    bundles = _bundles(ref, bundle, insecure=insecure, timeout=_timeout(timeout))
     signer = Signer(key, who, trusted_root, trust_config, tuf_refresh)
     name, _ = verify_bundles(bundles, signer, req)
     _echo(f"verified: {ref} passed gate (attestation: {name})")

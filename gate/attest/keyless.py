@@ -14,6 +14,7 @@ Every failure of the instance (down, slow, 5xx, malformed, a bad proof) is a `Si
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,13 +60,23 @@ def _why(e: BaseException) -> str:
     return text(f"{type(e).__name__}: {e}".splitlines()[0] if str(e) else type(e).__name__)
 
 
-def sign(statement: bytes, config_path: Path | None, identity_token: str | None) -> str:
-    """The bundle JSON for `statement`, signed keyless; `SigningError` on any failure."""
-    from sigstore.dsse import Statement
-    from sigstore.oidc import IdentityError, IdentityToken, detect_credential
-    from sigstore.sign import SigningContext
-
+def sign(
+    statement: bytes, config_path: Path | None, identity_token: str | None, timeout: float
+) -> str:
+    """The bundle JSON for `statement`, signed keyless within `timeout` seconds (the token,
+    Fulcio and Rekor); `SigningError` on any failure."""
     config = trust_config(config_path)
+
+    def work() -> str:
+        token = _token(identity_token)
+        return _sign(config, token, statement)
+
+    return _within(timeout, work)
+
+
+def _token(identity_token: str | None) -> Any:
+    from sigstore.oidc import IdentityError, IdentityToken, detect_credential
+
     raw = identity_token
     if raw is None:
         try:
@@ -79,17 +90,68 @@ def sign(statement: bytes, config_path: Path | None, identity_token: str | None)
                 "or sign with --key"
             )
     try:
-        token = IdentityToken(raw)
+        return IdentityToken(raw)
     except IdentityError as e:
         raise SigningError(f"the OIDC identity token is not usable: {_why(e)}") from e
+
+
+def _sign(config: Any, token: Any, statement: bytes) -> str:
+    from sigstore.dsse import Statement
+    from sigstore.models import Bundle
+    from sigstore.sign import SigningContext
+    from sigstore.verify import Verifier
+
     try:
         ctx = SigningContext.from_trust_config(config)
-        with ctx.signer(token, cache=False) as signer:
+        # cache=True: with False, sigstore 4.5.1 makes a new key at each use, so the
+        # signature and the certificate disagree (the check below would refuse it)
+        with ctx.signer(token, cache=True) as signer:
             bundle = signer.sign_dsse(Statement(statement))
-        out: str = bundle.to_json()
-    except Exception as e:  # Fulcio, Rekor, an SCT or an inclusion proof that does not hold
+    except Exception as e:  # Fulcio, Rekor, an SCT that does not hold
         raise SigningError(f"keyless signing failed: {_why(e)}") from e
+    out: str = bundle.to_json()
+    try:  # the signer does not check the log's answer: its proof, checkpoint and SET
+        written = Bundle.from_json(out)  # what is written is what is checked
+        Verifier(trusted_root=config.trusted_root).verify_dsse(written, _AnySigner())
+    except Exception as e:
+        raise SigningError(
+            f"keyless signing failed: the new bundle does not verify: {_why(e)}"
+        ) from e
     return out
+
+
+class _AnySigner:
+    """The signer's own check of a fresh bundle: whoever Fulcio certified (the identity is
+    the deployer's to require)."""
+
+    def verify(self, cert: Any) -> None:
+        return None
+
+
+def _within(seconds: float, work: Callable[[], str]) -> str:
+    """`work()` on a worker thread, abandoned (a `SigningError`) after `seconds`: the
+    Sigstore clients set no timeout of their own on Fulcio and Rekor."""
+    import threading
+
+    done: list[str] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            done.append(work())
+        except BaseException as e:  # handed to the caller's thread
+            failed.append(e)
+
+    worker = threading.Thread(target=run, name="gate-sign", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if failed:
+        raise failed[0]
+    if not done:
+        raise SigningError(
+            f"keyless signing failed: the Sigstore instance did not answer within {seconds:g}s"
+        )
+    return done[0]
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,9 @@ def _sign_bytes(statement: bytes, opts: SignOptions) -> bytes:
         return (json.dumps(bundle, indent=2, sort_keys=True) + "\n").encode()
     from gate.attest import keyless
 
-    return (keyless.sign(statement, opts.trust_config, opts.identity_token) + "\n").encode()
+    return (
+        keyless.sign(statement, opts.trust_config, opts.identity_token, opts.timeout) + "\n"
+    ).encode()
 
 
 def sign_document(doc: dict[str, Any], opts: SignOptions, *, now: dt.datetime, where: str) -> str:

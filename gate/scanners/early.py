@@ -70,9 +70,24 @@ VALUE_OPTIONS = frozenset(
         "--now",
         "--platform",
         "--max-input-bytes",
+        # signing (gate.attest): read after the verdict, never by the early start
+        "--key",
+        "--bundle",
+        "--trust-config",
+        "--identity-token",
     }
 )
-FLAG_OPTIONS = frozenset({"--verify-digest", "--no-verify-digest", "--insecure", "--verbose", "-v"})
+FLAG_OPTIONS = frozenset(
+    {
+        "--verify-digest",
+        "--no-verify-digest",
+        "--insecure",
+        "--verbose",
+        "-v",
+        "--sign",
+        "--attach",
+    }
+)
 DEFAULT_TIMEOUT = 600.0
 MAX_TIMEOUT = 7 * 86400.0
 """A week: longer is a typo, and larger numbers overflow the waits."""

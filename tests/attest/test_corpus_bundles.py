@@ -9,11 +9,11 @@ signature and identity checks passed. The negative cases fail at their own check
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.helpers.inproc import Ran, run
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "sigstore"
@@ -29,19 +29,14 @@ GH_CLI_SAN = (
 )
 
 
-def verify(case: str, *args: str, root: Path | None = None) -> subprocess.CompletedProcess[str]:
+def verify(case: str, *args: str, root: Path | None = None) -> Ran:
     d = DATA / case
     digest = hashlib.sha256((d / "artifact").read_bytes()).hexdigest()
     trusted = root or (d / "trusted_root.json" if (d / "trusted_root.json").exists() else PROD)
-    return subprocess.run(
-        [
-            sys.executable, "-m", "gate", "verify", f"example.com/app@sha256:{digest}",
-            "--bundle", str(d / "bundle.sigstore.json"), "--trusted-root", str(trusted),
-            "--max-age", "366d", *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    return run(
+        "verify", f"example.com/app@sha256:{digest}",
+        "--bundle", str(d / "bundle.sigstore.json"), "--trusted-root", str(trusted),
+        "--max-age", "366d", *args,
     )  # fmt: skip
 
 
@@ -148,15 +143,10 @@ def test_keyless_bundle_sent_to_the_key_path_is_rejected(tmp_path: Path) -> None
 
 def test_no_trust_root_is_a_usage_error() -> None:
     d = DATA / "conformance-dsse-rekor1-prod"
-    proc = subprocess.run(
-        [
-            sys.executable, "-m", "gate", "verify", f"example.com/app@sha256:{'a' * 64}",
+    proc = run(
+            "verify", f"example.com/app@sha256:{'a' * 64}",
             "--bundle", str(d / "bundle.sigstore.json"),
             "--certificate-oidc-issuer", GHA, "--certificate-identity", BEACON,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
     )  # fmt: skip
     assert proc.returncode == 2
     assert "needs a trust root" in proc.stderr

@@ -6,8 +6,6 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,7 @@ import pytest
 
 from gate.attest.keypair import generate, sign_bundle
 from gate.attest.statement import build_statement, statement_bytes
+from tests.helpers.inproc import Ran, run
 
 DIGEST = "sha256:" + "ab" * 32
 POLICY_SHA = "cd" * 32
@@ -63,14 +62,8 @@ def write_bundle(tmp: Path, private: bytes, payload: bytes, name: str = "b.json"
     return path
 
 
-def verify(bundle: Path, pub: Path, *args: str, image: str = f"127.0.0.1:5000/app@{DIGEST}"):
-    return subprocess.run(
-        [sys.executable, "-m", "gate", "verify", image, "--bundle", str(bundle), "--key", str(pub),
-         "--now", NOW, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )  # fmt: skip
+def verify(bundle: Path, pub: Path, *args: str, image: str = f"127.0.0.1:5000/app@{DIGEST}") -> Ran:
+    return run("verify", image, "--bundle", bundle, "--key", pub, "--now", NOW, *args)
 
 
 def test_a_good_bundle_verifies(keys: tuple[bytes, Path, Path], tmp_path: Path) -> None:

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.helpers.inproc import Ran, run
 from tests.helpers.push_registry import PushRegistry
 from tests.scanners.conftest import Images
 
@@ -23,14 +22,8 @@ DEFAULT_POLICY = ROOT / "policies" / "default.yaml"
 DEMO_EXCEPTIONS = ROOT / "fixtures" / "demo" / "exceptions.yaml"
 
 
-def gate(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gate", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-    )
+def gate(*args: str | Path) -> Ran:
+    return run(*args)
 
 
 @pytest.fixture(scope="module")
