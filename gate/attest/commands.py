@@ -43,7 +43,10 @@ IdentityTokenOpt = Annotated[
     typer.Option(
         "--identity-token",
         metavar="JWT",
-        help="The OIDC token to sign keyless with (default: the CI's ambient credential).",
+        envvar="GATE_IDENTITY_TOKEN",
+        show_envvar=False,
+        help="The OIDC token to sign keyless with, or $GATE_IDENTITY_TOKEN (kept out of the "
+        "process list); default: the CI's ambient credential.",
     ),
 ]
 AttachOpt = Annotated[

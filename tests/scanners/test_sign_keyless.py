@@ -219,3 +219,19 @@ def test_a_token_for_another_audience(
     assert proc.returncode == 3
     assert "the OIDC identity token is not usable" in proc.stderr
     assert not (tmp_path / "b.json").exists()
+
+
+def test_the_token_from_the_environment(
+    sig: tuple[SigstoreInstance, Path, Path], saved_pass: Path, imgs: Images, tmp_path: Path
+) -> None:
+    inst, trust, root = sig
+    bundle = tmp_path / "b.json"
+    token = inst.token()
+    proc = gate(
+        "sign", "--verdict", saved_pass, "--trust-config", trust, "--bundle", bundle,
+        env={"GATE_IDENTITY_TOKEN": token},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert token not in proc.stdout + proc.stderr
+    ok = gate(*verify_args(imgs.alpine_oci.manifest_digest, root), "--bundle", bundle)
+    assert ok.returncode == 0, ok.stderr
