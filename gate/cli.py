@@ -187,6 +187,14 @@ def check(
             "TRIVY_INSECURE; credentials still never travel over plain HTTP).",
         ),
     ] = False,
+    all_platforms: Annotated[
+        bool,
+        typer.Option(
+            "--all-platforms",
+            help="Scan every platform of a multi-platform IMAGE (by its index digest); "
+            "--sign then signs the index and each platform manifest, if all pass.",
+        ),
+    ] = False,
     sign: Annotated[
         bool,
         typer.Option(
@@ -245,6 +253,7 @@ def check(
         verify_digest=verify_digest,
         platform=platform,
         insecure=insecure,
+        all_platforms=all_platforms,
     )
     if image is None and input_path is None:
         runs = collect()

@@ -98,6 +98,7 @@ def collect(
     verify_digest: bool,
     platform: str | None = None,
     insecure: bool = False,
+    all_platforms: bool = False,
 ) -> list[SourceRun]:
     from gate.ingest import load_report
     from gate.models import InputKind
@@ -106,19 +107,25 @@ def collect(
     if image is not None or input_path is not None:
         from gate.scanners.trivy import scan_image
 
-        runs.append(
+        targets: list[tuple[str | None, str | None]] = [(image, platform)]
+        if all_platforms:
+            from gate.attest.platforms import every_platform
+
+            targets = every_platform(image, input_path, platform, scan_timeout, insecure)
+        runs += [
             scan_image(
-                image,
+                target,
                 input_path=input_path,
                 settings=policy.trivy,
                 trivy_bin=trivy_bin,
                 timeout=scan_timeout,
                 verify_digest=verify_digest,
                 progress=True,  # gate.progress picks a spinner or plain lines itself
-                platform=platform,
+                platform=plat,
                 insecure=insecure,
             )
-        )
+            for target, plat in targets
+        ]
     for kind, paths in (
         (InputKind.TRIVY, trivy),
         (InputKind.NPM_AUDIT, npm_audit),

@@ -99,16 +99,22 @@ def _attach(what: Signable, bundle: bytes, opts: SignOptions, *, created: str) -
         raise SigningError(
             f"--attach: {what.repository} is not a registry repository (an archive's image?)"
         ) from e
-    try:
-        referrer = attach(
-            ref,
-            what.digests[0],
-            bundle,
-            created=created,
-            env=None,
-            deadline=Deadline(opts.timeout),
-            insecure=opts.insecure,
-        )
+    deadline = Deadline(opts.timeout)
+    try:  # to each subject: a deployer of one platform's manifest finds it too
+        referrers = [
+            attach(
+                ref,
+                digest,
+                bundle,
+                created=created,
+                env=None,
+                deadline=deadline,
+                insecure=opts.insecure,
+            )
+            for digest in what.digests
+        ]
     except RegistryError as e:
         raise SigningError(f"--attach: {e}") from e
-    return f", attached as {ref.name}@{referrer}"
+    return f", attached as {ref.name}@{referrers[0]}" + (
+        f" (and to the {len(referrers) - 1} platform manifests)" if len(referrers) > 1 else ""
+    )

@@ -61,14 +61,55 @@ def _repository(name: str) -> str:
     return name
 
 
-def _trivy_facts(doc: dict[str, Any], digest: str) -> dict[str, Any] | None:
-    """The facts of the trivy input that names `digest`."""
+def _scans(doc: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(digest, facts) of each trivy input that judged an image with a digest."""
+    out = []
     for i in doc["inputs"]:
         subject = i.get("subject") or {}
-        if i["kind"] == "trivy" and i["status"] == "ok" and subject.get("digest") == digest:
-            facts: dict[str, Any] = i["facts"]
-            return facts
-    return None
+        if i["kind"] == "trivy" and i["status"] == "ok" and subject.get("digest"):
+            out.append((str(subject["digest"]), i["facts"]))
+    return out
+
+
+def _platform(facts: dict[str, Any]) -> dict[str, Any]:
+    plat = facts.get("platform")
+    return plat if isinstance(plat, dict) else {}
+
+
+def _digests(doc: dict[str, Any], digest: str, where: str) -> list[str]:
+    """The digests to sign: the one manifest scanned; or, when every platform of one index
+    was scanned (`--all-platforms`), the index followed by each platform's manifest."""
+    scans = _scans(doc)
+    for found, facts in scans:
+        if not confirmed(facts, found):
+            raise SigningError(
+                f"{where} names {found}, but no trivy scan confirmed it (resolved in the "
+                "registry and scanned by digest, or an OCI layout's manifest): refusing to "
+                "sign a digest gate did not check"
+            )
+    if digest not in {d for d, _ in scans}:
+        raise SigningError(
+            f"{where} names {digest}, but no trivy scan confirmed it (resolved in the "
+            "registry and scanned by digest, or an OCI layout's manifest): refusing to sign a "
+            "digest gate did not check"
+        )
+    indexes = {_platform(f).get("index") for _, f in scans}
+    if len(scans) == 1 and indexes == {None}:
+        return [digest]
+    if len(indexes) != 1 or None in indexes:
+        raise SigningError(f"{where} judges several images; gate signs one image")
+    scanned = {_platform(f).get("scanned") for _, f in scans}
+    everything = set().union(*(set(_platform(f).get("not_scanned") or ()) for _, f in scans))
+    missing = sorted(str(p) for p in everything - scanned)
+    if missing:
+        if len(scans) == 1:
+            return [digest]  # one platform of an index: that platform's manifest only
+        raise SigningError(
+            f"{where}: not every platform of the index was scanned ({', '.join(missing)} "
+            "missing): its digest cannot be signed"
+        )
+    index = str(next(iter(indexes)))
+    return [index, *sorted({d for d, _ in scans})]
 
 
 def confirmed(facts: dict[str, Any], digest: str) -> bool:
@@ -106,13 +147,6 @@ def signable(
             f"{where} names no manifest digest (a docker-archive records none; scan the image "
             "in its registry or an OCI layout): an image without a digest cannot be signed"
         )
-    facts = _trivy_facts(doc, digest)
-    if facts is None or not confirmed(facts, digest):
-        raise SigningError(
-            f"{where} names {digest}, but no trivy scan confirmed it (resolved in the registry "
-            "and scanned by digest, or an OCI layout's manifest): refusing to sign a digest "
-            "gate did not check"
-        )
     if not str(digest).startswith("sha256:"):
         raise SigningError(f"{where} names {digest}: gate signs sha256 digests only")
     if max_age is not None:
@@ -129,4 +163,5 @@ def signable(
                 f"{where} was evaluated at {doc['evaluated_at']}, more than --max-age "
                 f"({max_age}) ago: run gate check again"
             )
-    return Signable(_repository(str(subject.get("name") or "")), [digest])
+    digests = _digests(doc, str(digest), where)
+    return Signable(_repository(str(subject.get("name") or "")), digests)

@@ -86,6 +86,7 @@ FLAG_OPTIONS = frozenset(
         "-v",
         "--sign",
         "--attach",
+        "--all-platforms",
     }
 )
 DEFAULT_TIMEOUT = 600.0
@@ -173,6 +174,8 @@ def parse_check_args(args: Sequence[str]) -> dict[str, str] | None:
                 return None
             found[arg] = rest.pop(0)
         elif arg in FLAG_OPTIONS:
+            if arg == "--all-platforms":
+                return None  # several scans, each resolved by the index digest: none early
             if arg == "--insecure":
                 found[arg] = ""
             continue
