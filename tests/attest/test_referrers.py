@@ -78,6 +78,15 @@ def test_basic_auth(layout: images.Image) -> None:
         assert "s3cret" not in str(info.value)
 
 
+def test_bearer_token_with_push_scope(layout: images.Image) -> None:
+    with PushRegistry({"app": layout.path}, bearer=True, referrers=False) as reg:
+        _attach(reg, layout.manifest_digest)
+        assert _discover(reg, layout.manifest_digest) == [BUNDLE]
+        assert ("GET", "/token?scope=repository%3Aapp%3Apull%2Cpush&service=gate-test") in (
+            reg.requests
+        )
+
+
 def test_a_fallback_tag_that_is_not_an_index_is_never_replaced(layout: images.Image) -> None:
     with PushRegistry({"app": layout.path}, referrers=False) as reg:
         tag = fallback_tag(layout.manifest_digest)

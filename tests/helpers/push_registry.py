@@ -9,7 +9,9 @@ The push and pull subset of the distribution spec: blob uploads (POST then PUT w
 and, with `referrers=True`, `GET /v2/<name>/referrers/<digest>` (`OCI-Subject` on a manifest
 PUT with a subject). With `referrers=False` it behaves as distribution 2.8: the referrers
 path answers 404 and a PUT carries no `OCI-Subject`, so clients must use the tag schema.
-`credentials=("u", "p")` wants HTTP Basic on every request. `fault="put-500"` answers 500 to
+`credentials=("u", "p")` wants HTTP Basic on every request; with `bearer=True` it wants a
+token instead, from `/token` on the same host (`localhost`), whose scope must include `push`
+for a POST or PUT (else 401 `insufficient_scope`). `fault="put-500"` answers 500 to
 every manifest PUT. Requests are recorded in `requests` as `(method, path)`.
 """
 
@@ -41,8 +43,10 @@ class PushRegistry:
         *,
         referrers: bool = True,
         credentials: tuple[str, str] | None = None,
+        bearer: bool = False,
     ) -> None:
         self.referrers = referrers
+        self.bearer = bearer
         self.credentials = credentials
         self.fault: str | None = None
         self.blobs: dict[str, bytes] = {}
@@ -132,6 +136,8 @@ def _handler(reg: PushRegistry) -> type[BaseHTTPRequestHandler]:
         def route(self) -> None:
             reg.requests.append((self.command, self.path))
             data = self.body()
+            if reg.bearer:
+                return self.bearer_route(data)
             if reg.credentials is not None:
                 want = "Basic " + base64.b64encode(":".join(reg.credentials).encode()).decode()
                 if self.headers.get("Authorization") != want:
@@ -140,6 +146,29 @@ def _handler(reg: PushRegistry) -> type[BaseHTTPRequestHandler]:
                         b'{"errors":[{"code":"UNAUTHORIZED"}]}',
                         headers={"WWW-Authenticate": 'Basic realm="gate-test"'},
                     )
+            return self.dispatch(data)
+
+        def bearer_route(self, data: bytes) -> None:
+            u = urlsplit(self.path)
+            port = self.server.server_address[1]
+            if u.path == "/token":
+                scope = parse_qs(u.query).get("scope", [""])[0]
+                return self.reply(200, json.dumps({"token": "tok:" + scope}).encode())
+            got = self.headers.get("Authorization", "")
+            actions = got.removeprefix("Bearer tok:").rsplit(":", 1)[-1].split(",")
+            need = "push" if self.command in ("POST", "PUT") else "pull"
+            if not got.startswith("Bearer tok:") or need not in actions:
+                repo = u.path.split("/")[2] if u.path.count("/") > 2 else ""
+                error = ',error="insufficient_scope"' if got.startswith("Bearer ") else ""
+                challenge = (
+                    f'Bearer realm="http://localhost:{port}/token",service="gate-test",'
+                    f'scope="repository:{repo}:{need}"{error}'
+                )
+                return self.reply(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}',
+                                  headers={"WWW-Authenticate": challenge})  # fmt: skip
+            return self.dispatch(data)
+
+        def dispatch(self, data: bytes) -> None:
             u = urlsplit(self.path)
             q = parse_qs(u.query)
             if u.path in ("/v2", "/v2/"):
