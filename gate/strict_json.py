@@ -317,7 +317,7 @@ def check_keys_lean(raw: bytes, shape: Shape | None) -> bool:
     objects: dict[tuple[frozenset[str], tuple[tuple[str, object], ...]], _ObjectKeys] = {}
     arrays: dict[frozenset[object], _ArrayItems] = {}
 
-    def of_array(value: list[Any]) -> _ArrayItems | None:
+    def of_array(value: Any) -> _ArrayItems | None:  # a list (Any: see the callers)
         items = frozenset(
             v if v.__class__ is _ObjectKeys else of_array(v)
             for v in value
