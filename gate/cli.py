@@ -17,6 +17,7 @@ import typer
 
 from gate import __version__, wiring
 from gate.errors import GateError, UsageError
+from gate.policy.trivy import DEFAULT_SCAN_TIMEOUT
 
 app = typer.Typer(
     name="gate",
@@ -158,7 +159,7 @@ def check(
             metavar="SECONDS",
             help="Seconds before a trivy scan is killed (an ERROR); above 0, at most a week.",
         ),
-    ] = 600.0,
+    ] = DEFAULT_SCAN_TIMEOUT,
     max_input_bytes: Annotated[
         str,
         typer.Option(
@@ -232,7 +233,7 @@ def check(
         runs = collect()
     else:
         # trivy scans for 0.1 s or more: import what judging needs while it runs
-        import gate.scanners.trivy  # noqa: F401 (first: the scan's own imports, uncontended)
+        import gate.scanners.trivy.scan  # noqa: F401 (first: the scan's own imports, uncontended)
 
         runs = wiring.meanwhile(collect, wiring.import_judging)
     from gate.engine import evaluate
@@ -321,7 +322,7 @@ def _run(args: list[str]) -> int:
         )
         return EXIT_ERROR
     finally:
-        from gate.scanners import early
+        from gate.scanners.trivy import early
 
         early.discard()  # a scan started early that this command did not adopt
     return 0
@@ -335,7 +336,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     try:
         code = _run(sys.argv[1:] if argv is None else argv)
     finally:
-        from gate.scanners import process
+        from gate.scanners.trivy import process
 
         process.kill_all()  # a scan a signal interrupted: its waiting thread never heard
     if argv is None:

@@ -11,7 +11,7 @@
   301 for a renamed repository); a redirect to another origin is an error, so that no
   other host's answer is ever judged.
 - Text quoted from an answer is redacted before it is cut: the token and every piece of
-  it of 8 characters or more (`gate.scanners.redact.redact_pieces`).
+  it of 8 characters or more (`gate.common.redact.redact_pieces`).
 - 5xx answers, timeouts and rate limits (429, or 403 with `retry-after`,
   `x-ratelimit-remaining: 0` or a "rate limit" message) are retried with exponential
   backoff (`GATE_GITHUB_BACKOFF` seconds, doubling; default 1), up to
@@ -19,7 +19,7 @@
   slept: gate fails at once and says when to retry.
 - List endpoints follow `Link: rel="next"` on the same host.
 
-Reading a branch's protection with this client is `gate.github_protection`.
+Reading a branch's protection with this client is `gate.branch_protection.fetch`.
 """
 
 from __future__ import annotations
@@ -219,7 +219,7 @@ class GitHubClient:
     def redact(self, text: str) -> str:
         """`text` with the token, and every piece of it long enough to matter, replaced
         (for any message that quotes foreign text)."""
-        from gate.scanners.redact import redact_pieces
+        from gate.common.redact import redact_pieces
 
         return redact_pieces(text, self._token, "<redacted>") if self._token else text
 

@@ -32,7 +32,7 @@ def _err(message: str) -> None:
 def parse_now(value: str | None) -> dt.datetime:
     if value is None:
         return dt.datetime.now(dt.UTC)
-    from gate.ingest._common import parse_timestamp
+    from gate.common.timestamps import parse_timestamp
 
     parsed = parse_timestamp(value)
     if parsed is None:
@@ -44,7 +44,7 @@ def check_limits(*, scan_timeout: float, max_input_bytes: str) -> None:
     """`--scan-timeout` and `--max-input-bytes`: a bad value is a usage error (exit 2);
     a good `--max-input-bytes` becomes the limit every report is read under."""
     from gate.files import parse_size, set_max_input_bytes
-    from gate.scanners.early import MAX_TIMEOUT, valid_timeout
+    from gate.scanners.trivy.early import MAX_TIMEOUT, valid_timeout
 
     if not valid_timeout(scan_timeout):
         raise UsageError(
@@ -104,7 +104,7 @@ def collect(
 
     runs: list[SourceRun] = []
     if image is not None or input_path is not None:
-        from gate.scanners.trivy import scan_image
+        from gate.scanners.trivy.scan import scan_image
 
         runs.append(
             scan_image(
@@ -128,7 +128,7 @@ def collect(
     ):
         runs += [load_report(kind, p) for p in paths]
     if github_repo is not None:
-        from gate.github_protection import fetch_branch_protection
+        from gate.branch_protection.fetch import fetch_branch_protection
 
         target = branch or (policy.branch_protection.branch if policy.branch_protection else None)
         if not target:
@@ -256,7 +256,7 @@ def meanwhile(work: Callable[[], list[SourceRun]], other: Callable[[], None]) ->
         other()
         done.wait()
     except BaseException:  # Ctrl-C, SIGTERM: stop the scan, let its thread clean up, go on
-        from gate.scanners import process
+        from gate.scanners.trivy import process
 
         process.kill_all()
         done.wait(timeout=10)

@@ -15,8 +15,8 @@ from typing import Annotated, Any
 import msgspec
 
 from gate.errors import InputError
-from gate.ingest._common import load_json
 from gate.ingest._sniff import wrong_kind
+from gate.ingest.common import load_json
 from gate.models import InputKind
 from gate.strict_json import ReadAs, Shape, check_shape, shape_of
 

@@ -19,8 +19,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from gate.errors import InputError
-from gate.ingest._common import freshness, load_json, sha256_hex, validation_error
 from gate.ingest._sniff import wrong_kind
+from gate.ingest.common import freshness, load_json, sha256_hex, validation_error
 from gate.ingest.interface import Ingestor
 from gate.models import (
     Finding,

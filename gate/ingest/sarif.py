@@ -32,16 +32,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from gate.common.timestamps import parse_timestamp
 from gate.errors import InputError
 from gate.ingest import _sarif_raw as sr
-from gate.ingest._common import (
+from gate.ingest._sarif_run import RunContext
+from gate.ingest.common import (
     freshness,
     load_json,
-    parse_timestamp,
     sha256_hex,
     validation_error,
 )
-from gate.ingest._sarif_run import RunContext
 from gate.ingest.interface import Ingestor
 from gate.models import (
     Finding,

@@ -41,10 +41,11 @@ import threading
 from typing import Any
 
 from gate._fastmodel import gc_paused
+from gate.common.timestamps import parse_timestamp
 from gate.errors import InputError
-from gate.ingest._common import freshness, parse_timestamp, sha256_hex
 from gate.ingest._trivy_findings import Builder
 from gate.ingest._trivy_raw import STRICT_MAX_BYTES, Report, Result, check_strict, decode
+from gate.ingest.common import freshness, sha256_hex
 from gate.ingest.interface import Ingestor
 from gate.models import InputKind, SourceRun, Subject, ToolInfo
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gate.models import DecidedFinding, Decision, Verdict
-from gate.rules.severity import fix_phrase
+from gate.models import DecidedFinding, Decision, Verdict, fix_phrase
 from gate.sanitize import guard, lines, text
 
 _HEADERS = ("DECISION", "SEVERITY", "ID", "PACKAGE", "FIX", "SOURCE", "RULE")

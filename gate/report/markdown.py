@@ -27,8 +27,8 @@ from gate.models import (
     Result,
     Severity,
     Verdict,
+    fix_phrase,
 )
-from gate.rules.severity import fix_phrase
 from gate.sanitize import md_code, md_lines, md_link, md_text
 
 MAX_BYTES = 1_000_000

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from gate.branch_protection.effective import Setting
+from gate.branch_protection.rule import BranchProtectionRule
 from gate.engine import evaluate
 from gate.ingest import load_report
 from gate.models import Decision, InputKind, Result, SourceRun
 from gate.policy.model import Policy
-from gate.protection import Setting
-from gate.rules.branch_protection import BranchProtectionRule
 
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
 ORDER = (

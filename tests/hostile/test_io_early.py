@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gate.cli import main
-from gate.scanners import early
+from gate.scanners.trivy import early
 
 ROOT = Path(__file__).resolve().parents[2]
 BAD_TIMEOUTS = ["inf", "-inf", "nan", "1e400", "-1", "0", "604801", "1e30"]

@@ -1,4 +1,4 @@
-"""Starting trivy before the CLI loads (`gate.scanners.early`), with the real trivy.
+"""Starting trivy before the CLI loads (`gate.scanners.trivy.early`), with the real trivy.
 
 The early process is adopted only when the argv the scan builds is identical; otherwise it
 is killed and trivy runs again; an unclaimed one is killed when the command ends. Either
@@ -20,7 +20,7 @@ import pytest
 import typer.main
 
 from gate.cli import app, main
-from gate.scanners import early, process
+from gate.scanners.trivy import early, process
 from tests.helpers.registry import OciRegistry
 from tests.scanners.conftest import Images, write_script
 

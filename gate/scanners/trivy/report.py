@@ -15,7 +15,7 @@ from pathlib import Path
 
 from gate.errors import InputError, ScannerError
 from gate.models import SourceRun, Subject
-from gate.scanners.trivy_command import FINDINGS_EXIT
+from gate.scanners.trivy.command import FINDINGS_EXIT
 
 SCHEMA_VERSION = 2
 

@@ -1,6 +1,6 @@
 """Effective branch protection: classic protection and rulesets merged into one picture.
 
-Pure: no I/O. `gate.ingest.branch_protection` turns each saved or fetched API response
+Pure: no I/O. `gate.branch_protection.ingest` turns each saved or fetched API response
 into a `Reading` (what one endpoint said, as `Statement`s about settings); here
 `effective_protection(readings, branch)` merges them, setting by setting, into the
 strictest value any source enforces.

@@ -1,7 +1,7 @@
 """Readers of the GitHub REST responses about branch protection: raw model → `Reading`.
 
 What each response means for each setting lives here; telling the endpoint of a saved
-file from its shape lives in `gate.ingest.branch_protection`.
+file from its shape lives in `gate.branch_protection.ingest`.
 - classic protection: a present field is that value; `required_pull_request_reviews` or
   `required_status_checks` absent means "not required"; any other field absent is unknown;
 - rules (`rules/branches`, a ruleset detail's `rules`): a setting no rule carries is off;
@@ -18,8 +18,7 @@ from urllib.parse import unquote
 
 from pydantic import ValidationError
 
-from gate.errors import InputError
-from gate.ingest._branch_protection_raw import (
+from gate.branch_protection._raw import (
     _Branch,
     _Classic,
     _Message,
@@ -31,8 +30,17 @@ from gate.ingest._branch_protection_raw import (
     _StatusCheckRule,
     _StatusChecks,
 )
-from gate.ingest._common import validation_error
-from gate.protection import Endpoint, Reading, Ruleset, Setting, Source, Statement, off
+from gate.branch_protection.effective import (
+    Endpoint,
+    Reading,
+    Ruleset,
+    Setting,
+    Source,
+    Statement,
+    off,
+)
+from gate.errors import InputError
+from gate.ingest.common import validation_error
 from gate.strict_json import Shape, check_shape, shape_of
 
 API_VERSION = "2022-11-28"

@@ -2,7 +2,7 @@
 
 A pipeline is only trusted if nobody can push around it. This rule merges every
 branch-protection input (classic protection, rulesets, the branch endpoint) into the
-branch's effective protection (`gate.protection`) and makes one finding per policy
+branch's effective protection (`gate.branch_protection.effective`) and makes one finding per policy
 requirement that is unmet or that gate cannot read:
 - `unmet` fails;
 - `unknown` (the token could not read a setting, and what was read does not already
@@ -22,6 +22,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from gate.branch_protection.effective import (
+    EffectiveProtection,
+    EffectiveSetting,
+    Reading,
+    Setting,
+    Value,
+    effective_protection,
+    satisfies,
+)
 from gate.models import (
     Decision,
     Finding,
@@ -33,15 +42,6 @@ from gate.models import (
     SourceRun,
 )
 from gate.policy.model import BranchProtection, Policy, StatusChecks
-from gate.protection import (
-    EffectiveProtection,
-    EffectiveSetting,
-    Reading,
-    Setting,
-    Value,
-    effective_protection,
-    satisfies,
-)
 from gate.rules.interface import Rule, RuleDecision
 
 DOCS_URL = (

@@ -61,30 +61,6 @@ def validation_error(path: str, err: ValidationError, root: str = "") -> InputEr
     return InputError(path, f"{first['msg']}{suffix}", pointer=json_path(loc, root))
 
 
-def parse_timestamp(value: object) -> dt.datetime | None:
-    """An RFC 3339 timestamp (Trivy `CreatedAt`, with nanoseconds or an offset), or None."""
-    if not isinstance(value, str) or not value:
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    # Python 3.11 accepts at most 6 fractional digits; Go writes 9.
-    if "." in text:
-        head, _, rest = text.partition(".")
-        digits = ""
-        for ch in rest:
-            if ch.isdigit():
-                digits += ch
-            else:
-                break
-        text = f"{head}.{digits[:6].ljust(6, '0')}{rest[len(digits) :]}"
-    try:
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed
-
-
 def file_mtime(path: str) -> dt.datetime | None:
     try:
         return dt.datetime.fromtimestamp(Path(path).stat().st_mtime, tz=dt.UTC)

@@ -20,7 +20,7 @@ How trivy is run:
   2 a Go panic, e.g. a corrupt DB);
 - `--image-src remote` for registry images: gate judges what the registry serves;
 - a timeout kills trivy's whole process group;
-- the `gate` command starts trivy before its CLI loads (`gate.scanners.early`, which
+- the `gate` command starts trivy before its CLI loads (`gate.scanners.trivy.early`, which
   resolves a registry image first); the scan adopts that process (and that resolution)
   only if the argv and environment it builds here are identical.
 
@@ -32,7 +32,7 @@ scan. One deadline (`--scan-timeout`) covers gate's registry calls and trivy. Fo
 `--input`, the digest is the one an OCI layout records for the scanned config; a
 docker-archive records none, and a verdict without a digest cannot be signed. The DB's
 metadata (from the `--cache-dir` gate passes, so it is the DB trivy used) gives its age
-as facts (`gate.scanners.trivy_db`).
+as facts (`gate.scanners.trivy.db`).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from gate.common.redact import redact, redact_argv, secret_values
 from gate.errors import ScannerError, UsageError
 from gate.models import InputKind, InputStatus, SourceRun, Subject, ToolInfo
 from gate.oci import ImageRef, RegistryError, binding, parse_reference
@@ -52,9 +53,10 @@ from gate.oci.deadline import Deadline
 from gate.oci.resolve import Resolution, resolve, still_names
 from gate.policy.model import TrivySettings
 from gate.progress import Progress
-from gate.scanners import early, process, trivy_db, trivy_report
-from gate.scanners.redact import redact, redact_argv, secret_values
-from gate.scanners.trivy_command import (
+from gate.scanners.trivy import db as trivy_db
+from gate.scanners.trivy import early, process
+from gate.scanners.trivy import report as trivy_report
+from gate.scanners.trivy.command import (
     FINDINGS_EXIT,
     INSTALL_HINT,
     PLATFORM,
@@ -119,7 +121,7 @@ class _Scan:
             self.artifact_name = str(self.input)
         self.panic: list[str] = []
         self.started_early = False
-        """trivy was started before the CLI loaded (`gate.scanners.early`) and adopted."""
+        """trivy was started before the CLI loaded (`gate.scanners.trivy.early`) and adopted."""
         self.cache_dir = default_cache_dir(self.env)
         self.deadline = Deadline(timeout)
         """One deadline for gate's registry calls and trivy (`--scan-timeout`)."""
@@ -203,7 +205,7 @@ class _Scan:
         return self.timeout if self.resolution is None else self.trivy_budget
 
     def _start(self, argv: list[str], head_start: early.EarlyScan | None) -> process.ProcessResult:
-        """Run trivy, or finish the identical run `gate.scanners.early` started."""
+        """Run trivy, or finish the identical run `gate.scanners.trivy.early` started."""
         if head_start is not None:
             if head_start.argv == argv and head_start.env == self.env:
                 self.started_early = True

@@ -4,8 +4,8 @@
 the policy before it could run trivy; on a small image that is longer than the scan. The
 console script therefore calls `start(argv)` first: when the arguments plainly ask for a
 scan, it reads only the policy's `trivy:` block, builds the command exactly as the scan
-will (`gate.scanners.trivy_command`) and starts trivy. The normal path then parses and
-validates everything as usual, and `gate.scanners.trivy` adopts the running process only
+will (`gate.scanners.trivy.command`) and starts trivy. The normal path then parses and
+validates everything as usual, and `gate.scanners.trivy.scan` adopts the running process only
 if the argv and environment it builds are identical (`claim`); otherwise the early
 process is killed and trivy runs again. A registry IMAGE is first resolved to the one
 manifest trivy will scan (`resolve_ahead`, `gate.oci.resolve`, which needs httpx but not
@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING
 
 from gate.errors import GateError
 from gate.policy.paths import resolve_policy
-from gate.scanners import process
-from gate.scanners.trivy_command import (
-    DEFAULT_SCANNERS,
+from gate.policy.trivy import DEFAULT_SCAN_TIMEOUT, DEFAULT_SCANNERS, KEYS
+from gate.scanners.trivy import process
+from gate.scanners.trivy.command import (
     PLATFORM,
     REPORT_NAME,
     build_argv,
@@ -73,10 +73,8 @@ VALUE_OPTIONS = frozenset(
     }
 )
 FLAG_OPTIONS = frozenset({"--verify-digest", "--no-verify-digest", "--insecure", "--verbose", "-v"})
-DEFAULT_TIMEOUT = 600.0
 MAX_TIMEOUT = 7 * 86400.0
 """A week: longer is a typo, and larger numbers overflow the waits."""
-_TRIVY_KEYS = frozenset({"scanners", "pkg_types", "detection_priority"})
 
 
 class Options:
@@ -183,7 +181,7 @@ def read_options(path: Path) -> Options | None:
     block = data.get("trivy")
     if block is None:
         return Options()
-    if not isinstance(block, dict) or not set(block) <= _TRIVY_KEYS:
+    if not isinstance(block, dict) or not set(block) <= KEYS:
         return None
     scanners = block.get("scanners", list(DEFAULT_SCANNERS))
     pkg_types = block.get("pkg_types")
@@ -266,7 +264,7 @@ def start(args: Sequence[str]) -> EarlyScan | None:
         found = parse_check_args(args)
         if found is None:
             return None
-        timeout = scan_timeout(found.get("--scan-timeout", str(DEFAULT_TIMEOUT)))
+        timeout = scan_timeout(found.get("--scan-timeout", str(DEFAULT_SCAN_TIMEOUT)))
         if timeout is None:
             return None
         given = found.get("--policy")
