@@ -65,4 +65,4 @@ def test_any_exception_in_the_early_path_means_no_early_scan(
         (tmp_path / "p.yaml").write_text(policy)
         args = [*args, "--policy", str(tmp_path / "p.yaml")]
     assert early.start([*args, "--trivy-bin", "/bin/true"]) is None
-    assert early.claim() is None
+    assert early.workdir() is None

@@ -25,7 +25,7 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -258,7 +258,10 @@ def start(args: Sequence[str]) -> EarlyScan | None:
     """Start trivy now if `args` (without the program name) ask `gate check` for a scan.
 
     Speculation only: any exception here means "no early process" (the normal path then
-    runs trivy itself, or reports the problem), never an exit code of its own."""
+    runs trivy itself, or reports the problem), never an exit code of its own.
+    `GATE_EARLY_START=0` turns it off."""
+    if os.environ.get("GATE_EARLY_START", "").strip() == "0":
+        return None
     workdir: Path | None = None
     try:
         found = parse_check_args(args)
@@ -303,9 +306,24 @@ def start(args: Sequence[str]) -> EarlyScan | None:
     return scan
 
 
-def claim() -> EarlyScan | None:
-    """The early scan, now owned by the caller (who must adopt or cancel it), or None."""
-    return _pending.pop() if _pending else None
+def workdir() -> Path | None:
+    """The directory the early scan writes its report into, if one is running: the scan
+    builds its argv there, so that an identical command can be adopted."""
+    return _pending[-1].workdir if _pending else None
+
+
+def adopt(argv: Sequence[str], env: Mapping[str, str]) -> process.Running | None:
+    """The early trivy, now the caller's to finish, if it was started with exactly `argv`
+    and `env`; else None, and an early trivy built from other settings is killed (its
+    directory stays: it is the caller's, from `workdir()`)."""
+    if not _pending:
+        return None
+    scan = _pending.pop()
+    if scan.argv == list(argv) and scan.env == dict(env):
+        return scan.running
+    scan.running.cancel()
+    (scan.workdir / REPORT_NAME).unlink(missing_ok=True)
+    return None
 
 
 def _cancel_pending() -> None:

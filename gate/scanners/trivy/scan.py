@@ -166,13 +166,12 @@ class _Scan:
         )
 
     def run(self, trivy: str) -> SourceRun:
-        head_start = early.claim()
-        workdir = head_start.workdir if head_start else Path(tempfile.mkdtemp(prefix="gate-trivy-"))
+        # An early scan wrote into its own directory: build the argv there, so it can match.
+        workdir = early.workdir() or Path(tempfile.mkdtemp(prefix="gate-trivy-"))
         try:
-            return self._run(trivy, workdir, head_start)
+            return self._run(trivy, workdir)
         finally:
-            if head_start is not None:
-                head_start.running.cancel()  # a no-op once it has finished
+            early.discard()  # not adopted (or finished): killed; a no-op otherwise
             shutil.rmtree(workdir, ignore_errors=True)
 
     def _resolve(self, ref: ImageRef) -> Resolution:
@@ -204,28 +203,27 @@ class _Scan:
         argv equals an early start's)."""
         return self.timeout if self.resolution is None else self.trivy_budget
 
-    def _start(self, argv: list[str], head_start: early.EarlyScan | None) -> process.ProcessResult:
+    def _start(self, argv: list[str]) -> process.ProcessResult:
         """Run trivy, or finish the identical run `gate.scanners.trivy.early` started."""
-        if head_start is not None:
-            if head_start.argv == argv and head_start.env == self.env:
-                self.started_early = True
-                self.bar.started_at(head_start.running.began)  # elapsed: since trivy started
-                self.bar.phase(f"scanning {self.display}")
-                return head_start.running.finish(
-                    timeout=self._trivy_timeout(), on_line=self.on_line
-                )
-            head_start.running.cancel()  # built from other settings: not this scan
-            (head_start.workdir / REPORT_NAME).unlink(missing_ok=True)
+        running = early.adopt(argv, self.env)
+        if running is not None:
+            self.started_early = True
+            self.bar.started_at(running.began)  # elapsed: since trivy started
+            self.bar.phase(f"scanning {self.display}")
+            try:
+                return running.finish(timeout=self._trivy_timeout(), on_line=self.on_line)
+            finally:
+                running.cancel()  # a no-op once it has finished
         self.bar.phase(f"scanning {self.display}")
         return process.run(argv, env=self.env, timeout=self._trivy_timeout(), on_line=self.on_line)
 
-    def _run(self, trivy: str, workdir: Path, head_start: early.EarlyScan | None) -> SourceRun:
+    def _run(self, trivy: str, workdir: Path) -> SourceRun:
         output = workdir / REPORT_NAME
         target = self.target_args(workdir)
         argv = build_argv(
             trivy, target, output, self.settings, self._trivy_timeout(), self.cache_dir
         )
-        result = self._start(argv, head_start)
+        result = self._start(argv)
         self.facts["scan"] = {
             "argv": redact_argv(argv, self.secrets),
             "exit_code": result.returncode,
