@@ -7,7 +7,6 @@ judge, including any unexpected internal error).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
 import sys
 from pathlib import Path
@@ -55,6 +54,13 @@ def _root(
     ] = False,
 ) -> None:
     """One trustworthy verdict for a supply-chain security gate in CI/CD."""
+
+
+def _note(message: str) -> None:
+    """A note about an output on stderr, escaped (gate's own words, about the verdict)."""
+    from gate.sanitize import for_stream
+
+    typer.echo(for_stream(message), err=True)
 
 
 def _err(message: str) -> None:
@@ -204,15 +210,7 @@ def check(
     wiring.check_limits(scan_timeout=scan_timeout, max_input_bytes=max_input_bytes)
     when = wiring.parse_now(now)
     pol, ref = wiring.load_policy_and_exceptions(policy, exceptions, when)
-    if not any(
-        [image, input_path, trivy, npm_audit, pip_audit, sarif, branch_protection, github_repo]
-    ):
-        raise UsageError(
-            "nothing to check: give an IMAGE, --input, or a report "
-            "(--trivy, --npm-audit, --pip-audit, --sarif, --branch-protection, --github-repo)"
-        )
-    collect = functools.partial(
-        wiring.collect,
+    inputs = wiring.Inputs(
         image=image,
         input_path=input_path,
         trivy=trivy,
@@ -222,33 +220,39 @@ def check(
         branch_protection=branch_protection,
         github_repo=github_repo,
         branch=branch,
-        policy=pol,
         trivy_bin=trivy_bin,
         scan_timeout=scan_timeout,
         verify_digest=verify_digest,
         platform=platform,
         insecure=insecure,
     )
-    if image is None and input_path is None:
-        runs = collect()
+    if inputs.empty:
+        raise UsageError(
+            "nothing to check: give an IMAGE, --input, or a report "
+            "(--trivy, --npm-audit, --pip-audit, --sarif, --branch-protection, --github-repo)"
+        )
+    if not inputs.scans:
+        runs = wiring.collect(inputs, pol)
     else:
         # trivy scans for 0.1 s or more: import what judging needs while it runs
         import gate.scanners.trivy.scan  # noqa: F401 (first: the scan's own imports, uncontended)
 
-        runs = wiring.meanwhile(collect, wiring.import_judging)
+        runs = wiring.meanwhile(lambda: wiring.collect(inputs, pol), wiring.import_judging)
     from gate.engine import evaluate
     from gate.report.console import render_console
+    from gate.report.dispatch import write_reports
+    from gate.report.interface import OutputRequest
     from gate.sanitize import github_block
 
     verdict = evaluate(runs, pol, when, policy_ref=ref)
-    wiring.write_outputs(
-        verdict,
+    outputs = OutputRequest(
         json_path=json_out,
         summary=summary,
         sarif_output=sarif_output,
         sarif_location=sarif_location,
         sarif_category=sarif_category,
     )
+    write_reports(verdict, outputs, os.environ, _note)
     try:
         report = render_console(verdict, color=sys.stdout.isatty())
         typer.echo(github_block(report), nl=False)
