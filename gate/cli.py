@@ -14,7 +14,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from gate import __version__, wiring
+from gate import __version__, lifetime, wiring
 from gate.errors import GateError, UsageError
 from gate.policy.trivy import DEFAULT_SCAN_TIMEOUT
 
@@ -33,11 +33,6 @@ policy_app = typer.Typer(help="Validate policy files and print their schema.", n
 app.add_typer(policy_app, name="policy")
 
 EXIT_ERROR = 3  # and Result.exit_code: 0 PASS, 1 FAIL; 2 is a usage error (typer's)
-
-# `check` leaves its verdict here: `main` ends the process with `os._exit`, so freeing a
-# large image's findings one by one as the command's frame unwinds (0.1 s) would be wasted.
-# Only the last verdict is kept, so in-process callers (tests) do not accumulate them.
-_last_verdict: list[object] = []
 
 
 def _version(value: bool) -> None:
@@ -202,11 +197,7 @@ def check(
     ] = False,
 ) -> None:
     """Judge an image and its reports against the policy; print and write the verdict."""
-    import gc
-
-    # A short-lived command that builds tens of thousands of acyclic frozen models (a large
-    # image's findings): the cyclic collector would only walk them again and again.
-    gc.disable()
+    lifetime.pause_collector()  # tens of thousands of acyclic models: see gate.lifetime
     wiring.check_limits(scan_timeout=scan_timeout, max_input_bytes=max_input_bytes)
     when = wiring.parse_now(now)
     pol, ref = wiring.load_policy_and_exceptions(policy, exceptions, when)
@@ -258,7 +249,7 @@ def check(
         typer.echo(github_block(report), nl=False)
     except BrokenPipeError:  # stdout closed (`gate check … | head`): the verdict still stands
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more reaches the pipe
-    _last_verdict[:] = [verdict]
+    lifetime.keep(verdict)
     raise typer.Exit(verdict.result.exit_code)
 
 
@@ -293,6 +284,14 @@ def verdict_schema() -> None:
     typer.echo(verdict_json_schema(), nl=False)
 
 
+def _traceback() -> None:
+    """`--verbose`: the exception being handled, with its causes (`raise … from e`), on
+    stderr and escaped like any message (a cause may quote a report)."""
+    import traceback
+
+    _err(traceback.format_exc().rstrip())
+
+
 def _run(args: list[str]) -> int:
     """Run the app; every outcome becomes one of gate's exit codes (never 1 on a crash).
 
@@ -310,16 +309,12 @@ def _run(args: list[str]) -> int:
         return EXIT_ERROR
     except GateError as e:
         if verbose:
-            import traceback
-
-            traceback.print_exc()
+            _traceback()
         _err(f"gate: {e.diagnostics()}")
         return e.exit_code
     except Exception as e:  # a bug: never let it read as a policy FAIL (exit 1)
         if verbose:
-            import traceback
-
-            traceback.print_exc()
+            _traceback()
         _err(
             f"gate: internal error: {type(e).__name__}: {e}"
             + ("" if verbose else " (rerun with --verbose for the traceback)")
@@ -334,24 +329,11 @@ def _run(args: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """The console script (`gate`, `python -m gate`); `argv` is for in-process callers."""
-    import gc
-
-    collecting = gc.isenabled()  # `check` turns the collector off for its findings
+    collector_was_on = lifetime.collecting()  # `check` pauses it for its findings
     try:
         code = _run(sys.argv[1:] if argv is None else argv)
     finally:
         from gate.scanners.trivy import process
 
         process.kill_all()  # a scan a signal interrupted: its waiting thread never heard
-    if argv is None:
-        # The process ends here: skip tearing down every finding of a large image one by
-        # one (0.2 s for 50,000), once what was written is flushed.
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
-        os._exit(code)
-    if collecting:
-        gc.enable()  # an in-process caller gets its collector back
-    sys.exit(code)
+    lifetime.end(code, whole_process=argv is None, collector_was_on=collector_was_on)

@@ -111,7 +111,7 @@ class Response:
                 f"GET {self.url} answered {self.status} with malformed JSON ({e.msg} at line "
                 f"{e.lineno}, column {e.colno}): retry; if it persists, a proxy may be "
                 "rewriting GitHub's answers"
-            ) from None
+            ) from e
         except RecursionError as e:
             raise GitHubError(
                 f"GET {self.url} answered {self.status} with JSON nested too deeply to be an "
@@ -130,9 +130,9 @@ def _number(env: Mapping[str, str], name: str, default: float, *, integer: bool)
         return default
     try:
         value = int(raw) if integer else float(raw)
-    except ValueError:
+    except ValueError as e:
         kind = "a whole number" if integer else "a number of seconds"
-        raise UsageError(f"{name} must be {kind}, got {raw!r}") from None
+        raise UsageError(f"{name} must be {kind}, got {raw!r}") from e
     if value < 0 or (not integer and value == 0):
         raise UsageError(f"{name} must be positive, got {raw!r}")
     return value
@@ -292,6 +292,7 @@ class GitHubClient:
                 problem = f"cannot reach {self.base_url} (check GITHUB_API_URL, network): {detail}"
                 wait = self._backoff(attempt)
             except httpx.HTTPError as e:
+                # Not `from e`: the cause's text is shown only redacted (--verbose prints it).
                 raise GitHubError(f"GET {url}: {self.redact(str(e))}") from None
             else:
                 log.debug("GET %s → %s (attempt %d)", r.url, r.status, attempt + 1)

@@ -116,7 +116,7 @@ def validate(model: type[_M], data: Any, path: str, root: str = "") -> _M:
     try:
         return model.model_validate(data)
     except ValidationError as e:
-        raise validation_error(path, e, root) from None
+        raise validation_error(path, e, root) from e
 
 
 def _repo_branch(url: str | None) -> tuple[str | None, str | None]:

@@ -384,7 +384,7 @@ class Builder:
             try:
                 v = msgspec.json.decode(inner, type=Vulnerability)
             except msgspec.ValidationError as e:
-                raise InputError(self.path, str(e), f"{pointer}.Finding") from None
+                raise InputError(self.path, str(e), f"{pointer}.Finding") from e
             f = self.vulnerability(v, f"{pointer}.Finding", target, rtype, is_lang)
             vex = Suppression(kind="vex", status=status, justification=mod.Statement or None)
             self.findings.append(

@@ -181,9 +181,9 @@ def decode(raw: bytes, path: str) -> tuple[Report | list[Result], bool]:
         report: Any = _DECODER.decode(data)
     except msgspec.ValidationError as e:  # a subclass of DecodeError: first
         message, pointer = _pointer(str(e))
-        raise _reject(raw, path, message, pointer) from None
-    except msgspec.DecodeError:
-        raise _reject(raw, path, "not valid JSON") from None
+        raise _reject(raw, path, message, pointer) from e
+    except msgspec.DecodeError as e:
+        raise _reject(raw, path, "not valid JSON") from e
     if isinstance(report, list):
         if not report:
             raise _reject(raw, path, "an empty JSON array is not a Trivy report")

@@ -293,7 +293,7 @@ class NpmAuditIngestor(Ingestor):
         try:
             return model.model_validate(data)
         except ValidationError as e:
-            raise validation_error(path, e) from None
+            raise validation_error(path, e) from e
 
     def _v2(self, report: _ReportV2, path: str) -> list[Finding]:
         findings: list[Finding] = []

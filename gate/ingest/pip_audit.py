@@ -111,7 +111,7 @@ class PipAuditIngestor(Ingestor):
             else:
                 raise InputError(path, wrong_kind(data, self.kind) or "not a pip-audit report")
         except ValidationError as e:
-            raise validation_error(path, e) from None
+            raise validation_error(path, e) from e
 
         findings: list[Finding] = []
         skipped: list[str] = []

@@ -282,7 +282,7 @@ class SarifIngestor(Ingestor):
             try:
                 run = sr.Run.model_validate(run_json)
             except ValidationError as e:
-                raise validation_error(path, e, root=f"runs[{i}]") from None
+                raise validation_error(path, e, root=f"runs[{i}]") from e
             self._check_invocations(run, path, i)
             for inv in run.invocations or []:
                 stamp = parse_timestamp(inv.endTimeUtc) or parse_timestamp(inv.startTimeUtc)

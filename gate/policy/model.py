@@ -208,7 +208,7 @@ class PolicyException(_Strict):
         try:
             PackageURL.from_string(v)
         except ValueError as e:
-            raise ValueError(f"not a package URL: {e}") from None
+            raise ValueError(f"not a package URL: {e}") from e
         return v
 
 

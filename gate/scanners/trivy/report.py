@@ -33,9 +33,7 @@ def parse(output: Path, code: int | None, display: str, tail: str) -> SourceRun:
         run = TrivyIngestor().parse(raw, display)
     except InputError as e:
         where = f" at {e.pointer}" if e.pointer else ""
-        raise ScannerError(
-            f"trivy's report for {display} is unusable{where}: {e.message}"
-        ) from None
+        raise ScannerError(f"trivy's report for {display} is unusable{where}: {e.message}") from e
     return run
 
 

@@ -111,7 +111,7 @@ class _Scan:
             try:
                 self.ref = parse_reference(image)
             except ValueError as e:
-                raise UsageError(f"IMAGE: {e}") from None
+                raise UsageError(f"IMAGE: {e}") from e
             self.display = image
             self.artifact_name = image
         else:
