@@ -53,7 +53,7 @@ def _root(
 
 def _note(message: str) -> None:
     """A note about an output on stderr, escaped (gate's own words, about the verdict)."""
-    from gate.sanitize import for_stream
+    from gate.common.sanitize import for_stream
 
     typer.echo(for_stream(message), err=True)
 
@@ -61,7 +61,7 @@ def _note(message: str) -> None:
 def _err(message: str) -> None:
     """An error on stderr: escaped, no workflow command, and under GitHub Actions inside a
     `::stop-commands::` block (it may quote trivy, a registry or the GitHub API)."""
-    from gate.sanitize import for_stream, github_block
+    from gate.common.sanitize import for_stream, github_block
 
     typer.echo(github_block(for_stream(message) + "\n"), err=True, nl=False)
 
@@ -229,11 +229,11 @@ def check(
         import gate.scanners.trivy.scan  # noqa: F401 (first: the scan's own imports, uncontended)
 
         runs = wiring.meanwhile(lambda: wiring.collect(inputs, pol), wiring.import_judging)
+    from gate.common.sanitize import github_block
     from gate.engine import evaluate
     from gate.report.console import render_console
     from gate.report.dispatch import write_reports
     from gate.report.interface import OutputRequest
-    from gate.sanitize import github_block
 
     verdict = evaluate(runs, pol, when, policy_ref=ref)
     outputs = OutputRequest(
@@ -258,8 +258,8 @@ def policy_validate(
     paths: Annotated[list[Path], typer.Argument(help="Policy files to validate.")],
 ) -> None:
     """Validate policy files strictly; exit 2 on the first invalid one."""
+    from gate.common.sanitize import for_stream, text
     from gate.policy.load import load_policy
-    from gate.sanitize import for_stream, text
 
     today = dt.datetime.now(dt.UTC).date()
     for path in paths:

@@ -75,8 +75,8 @@ class Response:
     def message(self) -> str:
         """GitHub's `message` from a JSON error body, else the body's text, whole: the
         client redacts it, then cuts it (`GitHubClient.say`)."""
+        from gate.common.strict_json import strict_loads
         from gate.errors import InputError
-        from gate.strict_json import strict_loads
 
         try:
             data = strict_loads(self.body.decode("utf-8", "replace"), self.url)
@@ -99,8 +99,8 @@ class Response:
                 f"GITHUB_API_URL ({self.base_url}) the API endpoint (https://api.github.com, "
                 "or https://HOST/api/v3 on GitHub Enterprise Server)?"
             )
+        from gate.common.strict_json import strict_loads
         from gate.errors import InputError
-        from gate.strict_json import strict_loads
 
         try:
             return strict_loads(text, f"GET {self.url}")
@@ -179,7 +179,7 @@ class GitHubClient:
         }
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
-        from gate.http_deadline import Deadline, bound_by
+        from gate.common.http_deadline import Deadline, bound_by
 
         self._deadline = Deadline()
         self._http = httpx.Client(

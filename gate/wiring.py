@@ -34,7 +34,7 @@ def parse_now(value: str | None) -> dt.datetime:
 def check_limits(*, scan_timeout: float, max_input_bytes: str) -> None:
     """`--scan-timeout` and `--max-input-bytes`: a bad value is a usage error (exit 2);
     a good `--max-input-bytes` becomes the limit every report is read under."""
-    from gate.files import parse_size, set_max_input_bytes
+    from gate.common.files import parse_size, set_max_input_bytes
     from gate.scanners.trivy.early import MAX_TIMEOUT, valid_timeout
 
     if not valid_timeout(scan_timeout):

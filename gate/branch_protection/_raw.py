@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gate.strict_json import ReadAs
+from gate.common.strict_json import ReadAs
 
 
 class _Raw(BaseModel):

@@ -39,9 +39,9 @@ from gate.branch_protection.effective import (
     Statement,
     off,
 )
+from gate.common.strict_json import Shape, check_shape, shape_of
 from gate.errors import InputError
 from gate.ingest.common import validation_error
-from gate.strict_json import Shape, check_shape, shape_of
 
 API_VERSION = "2022-11-28"
 

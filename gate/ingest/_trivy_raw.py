@@ -14,11 +14,11 @@ from typing import Annotated, Any
 
 import msgspec
 
+from gate.common.strict_json import ReadAs, Shape, check_shape, shape_of
 from gate.errors import InputError
 from gate.ingest._sniff import wrong_kind
 from gate.ingest.common import load_json
 from gate.models import InputKind
-from gate.strict_json import ReadAs, Shape, check_shape, shape_of
 
 
 class _Raw(msgspec.Struct, gc=False):
@@ -228,7 +228,7 @@ def report_shape() -> Shape | None:
 
 def check_strict(raw: bytes, path: str) -> bool:
     """Duplicate keys anywhere, and keys that differ from one gate reads only in case, are
-    `InputError`s (`gate.strict_json`); False when the report is too large to check
+    `InputError`s (`gate.common.strict_json`); False when the report is too large to check
     (`STRICT_MAX_BYTES`). Run before `decode`: with a key twice, msgspec's own checks
     would see only one of the values. The decoded copy is dropped before `decode` builds
     its own, so the two never add up in memory."""

@@ -10,16 +10,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from gate.common.strict_json import Shape, load_strict
 from gate.errors import InputError
-from gate.strict_json import Shape, load_strict
 
 
 def read_input(path: Path, limit: int | None = None) -> bytes:
     """Read a report file: a regular file of at most `limit` bytes (default: the limit
-    `gate check --max-input-bytes` set, see `gate.files`), opened without blocking. A
+    `gate check --max-input-bytes` set, see `gate.common.files`), opened without blocking. A
     missing, unreadable, empty or oversized file, a FIFO, a device or a directory is an
     `InputError`."""
-    from gate.files import FileProblem, max_input_bytes, read_regular
+    from gate.common.files import FileProblem, max_input_bytes, read_regular
 
     try:
         raw = read_regular(path, max_input_bytes() if limit is None else limit, "--max-input-bytes")
@@ -35,7 +35,7 @@ def sha256_hex(raw: bytes) -> str:
 
 
 def load_json(raw: bytes, path: str, shape: Shape | None = None) -> Any:
-    """Decode JSON strictly (`gate.strict_json`): truncated or invalid JSON, a
+    """Decode JSON strictly (`gate.common.strict_json`): truncated or invalid JSON, a
     literal `null`, a duplicate key and a key that differs from a known key of `shape`
     only in case are `InputError`s naming the file and the JSON path."""
     return load_strict(raw, path, shape)

@@ -27,6 +27,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
+from gate.common.strict_json import Shape, shape_of
 from gate.errors import InputError
 from gate.ingest._sniff import wrong_kind
 from gate.ingest.common import freshness, load_json, sha256_hex, validation_error
@@ -42,7 +43,6 @@ from gate.models import (
     SourceRun,
     ToolInfo,
 )
-from gate.strict_json import Shape, shape_of
 
 _GHSA_URL = re.compile(r"https://github\.com/advisories/(GHSA(?:-[0-9a-z]{4}){3})\b", re.I)
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
+from gate.common.strict_json import Shape, shape_of
 from gate.errors import InputError
 from gate.ingest._sniff import wrong_kind
 from gate.ingest.common import freshness, load_json, sha256_hex, validation_error
@@ -32,7 +33,6 @@ from gate.models import (
     SourceRun,
     ToolInfo,
 )
-from gate.strict_json import Shape, shape_of
 
 _PEP503 = re.compile(r"[-_.]+")
 _TITLE_MAX = 120

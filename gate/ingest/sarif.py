@@ -32,6 +32,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from gate.common.strict_json import Shape, shape_of
 from gate.common.timestamps import parse_timestamp
 from gate.errors import InputError
 from gate.ingest import _sarif_raw as sr
@@ -53,7 +54,6 @@ from gate.models import (
     Suppression,
     ToolInfo,
 )
-from gate.strict_json import Shape, shape_of
 
 UNKNOWN_TOOL = "unknown tool"
 NO_RULE_ID = "(no rule id)"

@@ -13,7 +13,7 @@ less memory than `trivy convert` does (`bench/bench_trivy_report.py`).
 
 Decisions worth knowing:
 - Strict reading: a duplicate key anywhere, or a key that differs from one gate reads only
-  in case, is an `InputError` (`gate.strict_json`); msgspec cannot see either, so
+  in case, is an `InputError` (`gate.common.strict_json`); msgspec cannot see either, so
   the report is decoded a second time for the check, up to `STRICT_MAX_BYTES` (16 MiB;
   above it, a warning says the check was skipped).
 - Nothing examined: a report with neither an artifact nor Results is an `InputError`;

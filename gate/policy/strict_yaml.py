@@ -25,8 +25,8 @@ import yaml
 from yaml.composer import Composer
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from gate.common.files import FileProblem, read_regular
 from gate.errors import PolicyError
-from gate.files import FileProblem, read_regular
 
 MAX_BYTES = 1 << 20
 """1 MiB: the bundled policies are 2-3 KB; an exceptions file of 5,000 entries fits."""

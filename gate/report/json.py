@@ -14,8 +14,8 @@ from typing import Any, BinaryIO
 import msgspec
 
 from gate._fastmodel import gc_paused
+from gate.common.sanitize import json_lines
 from gate.models import DecidedFinding, SourceRun, Subject, Verdict
-from gate.sanitize import json_lines
 
 SCHEMA_VERSION = 1
 SCHEMA_ID = "https://github.com/gate-dev/gate/schemas/verdict-v1.json"

@@ -25,10 +25,10 @@ def write_output(
     """Write `content` (text, bytes, or a function that streams into a binary file).
 
     `-` and `/dev/stdout` are gate's stdout; `/dev/null` discards. Any other path gets a
-    regular file, written atomically (`gate.files.write_atomic`: never half-written, never
+    regular file, written atomically (`gate.common.files.write_atomic`: never half-written, never
     through a symlink); with `append`, the content is added to the end of a regular file
     in one write (the step summary, which GitHub shares between a job's steps)."""
-    from gate.files import FileProblem, append_regular, write_atomic
+    from gate.common.files import FileProblem, append_regular, write_atomic
 
     if callable(content):
         write = content

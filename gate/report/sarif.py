@@ -32,8 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gate import __version__, sanitize
+from gate import __version__
 from gate._fastmodel import gc_paused
+from gate.common import sanitize
 from gate.models import (
     DecidedFinding,
     FindingKind,
@@ -419,7 +420,7 @@ def write_sarif(
     root: Path | None = None,
 ) -> list[str]:
     """Write the SARIF file (atomically); return the notes for stderr. Raises OSError."""
-    from gate.files import FileProblem, write_atomic
+    from gate.common.files import FileProblem, write_atomic
 
     data, notes = encode_sarif(verdict, location=location, category=category, root=root)
     try:
