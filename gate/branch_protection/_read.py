@@ -7,6 +7,9 @@ file from its shape lives in `gate.branch_protection.ingest`.
 - rules (`rules/branches`, a ruleset detail's `rules`): a setting no rule carries is off;
 - the branch: `protected: false` means no classic protection and no rules; its
   `protection.required_status_checks` are contexts classic protection requires at least.
+
+Length (over ~400 lines): one idea, each of the four GitHub endpoints' answers read into
+`Statement`s; one function per endpoint, with their shared validation.
 """
 
 from __future__ import annotations

@@ -17,6 +17,10 @@ Fix state (design.md: an upstream fix and npm's ability to fix the tree are two 
 - `fix_in_tree` is npm's `fixAvailable` (npm 7+): whether `npm audit fix` can fix the tree.
 
 The `{"error": {...}}` body npm writes when the audit itself failed is an `InputError`.
+
+Length (over ~400 lines): one idea, npm audit's two report formats (v1 advisories, v2
+vulnerabilities with `via` chains) read into the same findings; the two readers share their
+helpers.
 """
 
 from __future__ import annotations

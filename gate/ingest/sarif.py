@@ -21,6 +21,10 @@ Decisions this module makes, and why:
   rule default, then `warning`): error → HIGH, warning → MEDIUM, note/none → LOW.
 - Region snippets and result `properties` are never copied: secret scanners put
   the secret there.
+
+Length (over ~400 lines): one idea, a SARIF log read into findings; the raw models are
+`_sarif_raw`, a run's context `_sarif_run`, and what is left is the walk over runs and
+results, which reads best in one place.
 """
 
 from __future__ import annotations
