@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from gate.rules.interface import Rule, RuleDecision
+from gate.rules.interface import Assessment, Rule, RuleDecision
 
-__all__ = ["Rule", "RuleDecision", "default_rules"]
+__all__ = ["Assessment", "Rule", "RuleDecision", "default_rules"]
 
 
 def default_rules() -> list[Rule]:

@@ -5,6 +5,6 @@ Import from the modules (this package imports nothing, so the early start stays 
 - `command`: the `trivy image` argv, binary lookup and targets (free of pydantic).
 - `early`: trivy started before the CLI is loaded, and its adoption by `scan`.
 - `process`: the child process (argv, timeout, process group, stderr tail).
-- `db`: the vulnerability DB's metadata (`db.TrivyDb`, read from trivy's cache).
+- `db`: which vulnerability DB trivy used (`TrivyVersion`, read from trivy's cache).
 - `report`: the checks a trivy report must pass before it is ingested.
 """
