@@ -6,7 +6,7 @@ console script therefore calls `start(argv)` first: when the arguments plainly a
 scan, it reads only the policy's `trivy:` block, builds the command exactly as the scan
 will (`gate.scanners.trivy.command`) and starts trivy. The normal path then parses and
 validates everything as usual, and `gate.scanners.trivy.scan` adopts the running process only
-if the argv and environment it builds are identical (`claim`); otherwise the early
+if the argv and environment it builds are identical (`adopt`); otherwise the early
 process is killed and trivy runs again. A registry IMAGE is first resolved to the one
 manifest trivy will scan (`resolve_ahead`, `gate.oci.resolve`, which needs httpx but not
 pydantic); the scan takes that resolution over (`claim_resolution`) when it was made from
