@@ -89,7 +89,7 @@ def _now(text: str | None) -> dt.datetime:
 
 
 def _echo(message: str) -> None:
-    from gate.sanitize import for_stream, github_block
+    from gate.common.sanitize import for_stream, github_block
 
     typer.echo(github_block(for_stream(message) + "\n"), nl=False)
 
@@ -105,7 +105,7 @@ def keygen(
     import os
 
     from gate.attest.keypair import generate
-    from gate.files import FileProblem, write_atomic
+    from gate.common.files import FileProblem, write_atomic
 
     private_path, public_path = Path(f"{output}.key"), Path(f"{output}.pub")
     for path in (private_path, public_path):
@@ -292,7 +292,7 @@ def _bundles(
 
     assert isinstance(ref, ImageRef) and ref.digest is not None
     if path is not None:
-        from gate.files import FileProblem, read_regular
+        from gate.common.files import FileProblem, read_regular
 
         try:
             return [(str(path), read_regular(path, 16 << 20, "16 MiB for a bundle"))]

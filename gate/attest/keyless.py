@@ -25,7 +25,7 @@ GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 
 
 def _read(path: Path, what: str) -> str:
-    from gate.files import FileProblem, read_regular
+    from gate.common.files import FileProblem, read_regular
 
     try:
         return read_regular(path, 16 << 20, "16 MiB for a trust file").decode("utf-8")
@@ -55,7 +55,7 @@ def trust_config(path: Path | None) -> Any:
 
 
 def _why(e: BaseException) -> str:
-    from gate.sanitize import text
+    from gate.common.sanitize import text
 
     return text(f"{type(e).__name__}: {e}".splitlines()[0] if str(e) else type(e).__name__)
 

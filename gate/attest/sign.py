@@ -10,12 +10,15 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gate import __version__
 from gate.attest.signable import Signable, signable
 from gate.attest.statement import build_statement, statement_bytes
 from gate.errors import InputError, OutputError, SigningError
+
+if TYPE_CHECKING:
+    from gate.models import Verdict
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ def _password() -> bytes | None:
 def _sign_bytes(statement: bytes, opts: SignOptions) -> bytes:
     if opts.key is not None:
         from gate.attest.keypair import KeyProblem, sign_bundle
-        from gate.files import FileProblem, read_regular
+        from gate.common.files import FileProblem, read_regular
 
         try:
             pem = read_regular(opts.key, 1 << 20, "1 MiB for a key")
@@ -77,7 +80,7 @@ def sign_document(doc: dict[str, Any], opts: SignOptions, *, now: dt.datetime, w
             what, bundle, opts, created=json.loads(statement)["predicate"]["timeVerified"]
         )
     path = opts.bundle or default_bundle_path(what.repository)
-    from gate.files import FileProblem, write_atomic
+    from gate.common.files import FileProblem, write_atomic
 
     try:
         write_atomic(path, lambda fh: fh.write(bundle))
@@ -85,6 +88,15 @@ def sign_document(doc: dict[str, Any], opts: SignOptions, *, now: dt.datetime, w
         raise OutputError(f"{path}: {e}") from e
     kind = f"key {opts.key}" if opts.key is not None else "keyless"
     return f"signed {what.repository}@{what.digests[0]} ({kind}): {path}{attached}"
+
+
+def sign_verdict(verdict: Verdict, opts: SignOptions, *, now: dt.datetime) -> str:
+    """`gate check --sign`: sign the verdict just made; the line to print (escaped)."""
+    from gate.common.sanitize import for_stream
+    from gate.report.json import verdict_document
+
+    doc = verdict_document(verdict, with_findings=False)
+    return for_stream(sign_document(doc, opts, now=now, where="the verdict")) + "\n"
 
 
 def _attach(what: Signable, bundle: bytes, opts: SignOptions, *, created: str) -> str:

@@ -30,9 +30,9 @@ def read_verdict(path: Path) -> dict[str, Any]:
     """A saved JSON verdict, strictly: strict JSON, then the verdict schema (`gate schema`)."""
     import pydantic
 
-    from gate.files import FileProblem, max_input_bytes, read_regular
+    from gate.common.files import FileProblem, max_input_bytes, read_regular
+    from gate.common.strict_json import load_strict
     from gate.report.json_schema import VerdictDoc
-    from gate.strict_json import load_strict
 
     name = str(path)
     try:

@@ -44,7 +44,7 @@ class Signer:
 
 
 def _bundle_doc(raw: bytes, name: str) -> dict[str, Any]:
-    from gate.strict_json import load_strict
+    from gate.common.strict_json import load_strict
 
     doc = load_strict(raw, name)
     if not isinstance(doc, dict):
@@ -60,7 +60,7 @@ def _verify_one(
     doc = _bundle_doc(raw, name)
     if signer.key is not None:
         from gate.attest.keypair import KeyProblem, verify_envelope
-        from gate.files import FileProblem, read_regular
+        from gate.common.files import FileProblem, read_regular
 
         if keyless.has_certificate(doc):
             raise VerificationRejected(

@@ -31,8 +31,20 @@ def _environ(env: dict[str, str] | None) -> Iterator[None]:
         os.environ.update(saved)
 
 
+def _stream() -> io.TextIOWrapper:
+    """A text stream with a `.buffer`, as `sys.stdout` has (reporters write bytes to it)."""
+    return io.TextIOWrapper(io.BytesIO(), encoding="utf-8", write_through=True)
+
+
+def _text(stream: io.TextIOWrapper) -> str:
+    stream.flush()
+    raw = stream.buffer
+    assert isinstance(raw, io.BytesIO)
+    return raw.getvalue().decode("utf-8")
+
+
 def run(*args: str | Path, env: dict[str, str] | None = None) -> Ran:
-    out, err = io.StringIO(), io.StringIO()
+    out, err = _stream(), _stream()
     with _environ(env), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             main([str(a) for a in args])
@@ -41,5 +53,6 @@ def run(*args: str | Path, env: dict[str, str] | None = None) -> Ran:
         else:  # pragma: no cover - main always exits
             code = None
     assert isinstance(code, int), code
-    assert "Traceback" not in err.getvalue()
-    return Ran(code, out.getvalue(), err.getvalue())
+    stdout, stderr = _text(out), _text(err)
+    assert "Traceback" not in stderr
+    return Ran(code, stdout, stderr)
