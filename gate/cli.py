@@ -122,6 +122,24 @@ def check(
         list[Path],
         typer.Option("--exceptions", metavar="PATH", help="An exceptions file (YAML) to add."),
     ] = [],  # noqa: B006
+    vex: Annotated[
+        list[Path],
+        typer.Option(
+            "--vex",
+            metavar="PATH",
+            help="A VEX document (OpenVEX, CycloneDX VEX, CSAF VEX): not_affected and fixed "
+            "statements except the findings they match.",
+        ),
+    ] = [],  # noqa: B006
+    ignore_file: Annotated[
+        list[Path],
+        typer.Option(
+            "--ignore-file",
+            metavar="PATH",
+            help="A .trivyignore, .trivyignore.yaml or grype config whose entries become "
+            "exceptions.",
+        ),
+    ] = [],  # noqa: B006
     json_out: Annotated[
         Path | None, typer.Option("--json", metavar="PATH", help="Write the JSON verdict here.")
     ] = None,
@@ -133,6 +151,14 @@ def check(
     ] = None,
     sarif_output: Annotated[
         Path | None, typer.Option(metavar="PATH", help="Write SARIF 2.1.0 for code scanning.")
+    ] = None,
+    openvex_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--openvex",
+            metavar="PATH",
+            help="Write the excepted and not-affected decisions as OpenVEX v0.2.0.",
+        ),
     ] = None,
     sarif_location: Annotated[
         str | None,
@@ -236,10 +262,16 @@ def check(
 
         runs = wiring.meanwhile(collect, wiring.import_judging)
     from gate.engine import evaluate
+    from gate.exception_files import add_exception_files
     from gate.report.console import render_console
     from gate.sanitize import github_block
 
+    pol, ref, warnings = add_exception_files(
+        pol, ref, vex=vex, ignore_files=ignore_file, runs=runs, today=when.date()
+    )
     verdict = evaluate(runs, pol, when, policy_ref=ref)
+    if warnings:
+        verdict = verdict.model_copy(update={"notes": (*verdict.notes, *warnings)})
     wiring.write_outputs(
         verdict,
         json_path=json_out,
@@ -248,6 +280,10 @@ def check(
         sarif_location=sarif_location,
         sarif_category=sarif_category,
     )
+    if openvex_out is not None:
+        from gate.report.openvex import render_openvex
+
+        wiring.write_output(openvex_out, render_openvex(verdict), "OpenVEX")
     try:
         report = render_console(verdict, color=sys.stdout.isatty())
         typer.echo(github_block(report), nl=False)

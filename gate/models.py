@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -301,13 +301,20 @@ class ExceptionReport(_Frozen):
 
 
 class ExceptionsFile(_Frozen):
-    """An exceptions file added with `--exceptions`: its exceptions follow the policy's own."""
+    """A file whose exceptions follow the policy's own: `--exceptions`, `--vex` or
+    `--ignore-file`."""
 
     path: str
     sha256: str
     first: int
     """The index of its first exception in the policy's combined `exceptions` list."""
     count: int
+    kind: Literal["exceptions", "vex", "ignore-file"] = "exceptions"
+    format: str | None = None
+    """`openvex`, `cyclonedx`, `csaf`, `trivyignore`, `trivyignore-yaml`, `grype`."""
+    labels: tuple[str, ...] = ()
+    """Where in the file each of its exceptions is written (VEX statements, ignore-file
+    entries); empty for an exceptions file (`exceptions[i]`)."""
 
 
 class PolicyRef(_Frozen):
@@ -322,6 +329,8 @@ class PolicyRef(_Frozen):
             return f"code_scanning.exceptions[{index - top_level}]"
         for f in self.exception_files:
             if f.first <= index < f.first + f.count:
+                if f.labels:
+                    return f.labels[index - f.first]
                 return f"{f.path}: exceptions[{index - f.first}]"
         return f"exceptions[{index}]"
 
