@@ -15,7 +15,9 @@ def obj(value: Any, path: str, pointer: str) -> dict[str, Any]:
 
 
 def array(value: Any, path: str, pointer: str, *, required: bool = False) -> list[Any]:
-    if value is None and not required:
+    if value is None:
+        if required:
+            raise InputError(path, "missing (an array is required here)", pointer)
         return []
     if not isinstance(value, list):
         raise InputError(path, f"expected an array, got {_kind(value)}", pointer)

@@ -46,6 +46,7 @@ def test_trivy_suppresses_exactly_what_gate_excepted(
     registry: OciRegistry, imgs: Images, tmp_path: Path, trivy_bin: Path
 ) -> None:
     digest = imgs.alpine_oci.manifest_digest
+    assert digest is not None
     ref = f"{registry.host}/app:1"
     policy = tmp_path / "gate.yaml"
     policy.write_text(
