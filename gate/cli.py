@@ -160,6 +160,15 @@ def check(
             help="Write the excepted and not-affected decisions as OpenVEX v0.2.0.",
         ),
     ] = None,
+    cyclonedx_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--cyclonedx",
+            metavar="PATH",
+            help="Write CycloneDX 1.6 JSON: the packages, the vulnerabilities and gate's "
+            "decision on each as its analysis.",
+        ),
+    ] = None,
     sarif_location: Annotated[
         str | None,
         typer.Option(
@@ -262,12 +271,12 @@ def check(
 
         runs = wiring.meanwhile(collect, wiring.import_judging)
     from gate.engine import evaluate
-    from gate.exception_files import add_exception_files
+    from gate.exception_files import add_exception_files, image_digests
     from gate.report.console import render_console
     from gate.sanitize import github_block
 
     pol, ref, warnings = add_exception_files(
-        pol, ref, vex=vex, ignore_files=ignore_file, runs=runs, today=when.date()
+        pol, ref, vex=vex, ignore_files=ignore_file, digests=image_digests(runs), today=when.date()
     )
     verdict = evaluate(runs, pol, when, policy_ref=ref)
     if warnings:
@@ -284,6 +293,10 @@ def check(
         from gate.report.openvex import render_openvex
 
         wiring.write_output(openvex_out, render_openvex(verdict), "OpenVEX")
+    if cyclonedx_out is not None:
+        from gate.report.cyclonedx import render_cyclonedx
+
+        wiring.write_output(cyclonedx_out, render_cyclonedx(verdict), "CycloneDX")
     try:
         report = render_console(verdict, color=sys.stdout.isatty())
         typer.echo(github_block(report), nl=False)
@@ -291,6 +304,78 @@ def check(
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more reaches the pipe
     _last_verdict[:] = [verdict]
     raise typer.Exit(verdict.result.exit_code)
+
+
+@app.command("exceptions")
+def exceptions_cmd(
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="PATH",
+            help="Policy file. Default: ./gate.yaml if present, else the bundled default.",
+        ),
+    ] = None,
+    exceptions: Annotated[
+        list[Path],
+        typer.Option("--exceptions", metavar="PATH", help="An exceptions file (YAML) to add."),
+    ] = [],  # noqa: B006
+    vex: Annotated[
+        list[Path], typer.Option("--vex", metavar="PATH", help="A VEX document to list.")
+    ] = [],  # noqa: B006
+    ignore_file: Annotated[
+        list[Path],
+        typer.Option("--ignore-file", metavar="PATH", help="An ignore file to list."),
+    ] = [],  # noqa: B006
+    verdict: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="PATH", help="The last JSON verdict: its unused exceptions are `unused`."
+        ),
+    ] = None,
+    expiring_days: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            metavar="DAYS",
+            help="`expiring` within this many days (default: exception_rules.expiring_days).",
+        ),
+    ] = None,
+    fail_on: Annotated[
+        list[str],
+        typer.Option(
+            "--fail-on",
+            metavar="STATE",
+            help="Exit 1 if any exception is in this state: expired, expiring or unused.",
+        ),
+    ] = [],  # noqa: B006
+    now: Annotated[
+        str | None,
+        typer.Option(hidden=True, help="List as of this RFC 3339 time (reproducible runs)."),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show tracebacks of internal errors.")
+    ] = False,
+) -> None:
+    """List every exception and VEX statement with its origin, scope, owner, expiry and state."""
+    from gate.exception_list import list_exceptions, render
+
+    wrong = sorted(set(fail_on) - {"expired", "expiring", "unused"})
+    if wrong:
+        raise UsageError(f"--fail-on: expected expired, expiring or unused, got {wrong[0]!r}")
+    when = wiring.parse_now(now)
+    items, warnings = list_exceptions(
+        policy_path=policy,
+        exceptions=exceptions,
+        vex=vex,
+        ignore_files=ignore_file,
+        verdict=verdict,
+        today=when.date(),
+        expiring_days=expiring_days,
+    )
+    from gate.sanitize import github_block
+
+    typer.echo(github_block(render(items, warnings)), nl=False)
+    raise typer.Exit(1 if any(it.state in fail_on for it in items) else 0)
 
 
 @policy_app.command("validate")

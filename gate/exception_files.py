@@ -33,10 +33,11 @@ def add_exception_files(
     *,
     vex: Sequence[Path],
     ignore_files: Sequence[Path],
-    runs: Sequence[SourceRun],
+    digests: set[str],
     today: dt.date,
 ) -> tuple[Policy, PolicyRef, list[str]]:
-    """The policy with the files' exceptions added, its ref naming the files, and warnings."""
+    """The policy with the files' exceptions added, its ref naming the files, and warnings.
+    `digests` are the image digests the inputs are about (`image_digests(runs)`)."""
     if not vex and not ignore_files:
         return policy, ref, []
     from gate.models import ExceptionsFile
@@ -50,7 +51,7 @@ def add_exception_files(
         from gate.vex.read import read_vex
 
         docs = [read_vex(p) for p in vex]
-        made = vex_exceptions(docs, image_digests(runs))
+        made = vex_exceptions(docs, digests)
         at = 0
         for doc, count in zip(docs, made.counts, strict=True):
             files.append(

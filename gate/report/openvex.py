@@ -33,7 +33,7 @@ _JUSTIFICATIONS = frozenset(
 )
 
 
-def _package_purl(d: DecidedFinding) -> str | None:
+def package_purl(d: DecidedFinding) -> str | None:
     pkg = d.finding.package
     if pkg is None:
         return None
@@ -72,7 +72,7 @@ def _statement(
         return None
     if d.finding.kind is not FindingKind.VULNERABILITY:
         return None
-    purl = _package_purl(d)
+    purl = package_purl(d)
     if purl is None:
         return None
     product: dict[str, Any] = (
