@@ -323,6 +323,16 @@ class PolicyRef(_Frozen):
     name: str | None = None
     exception_files: tuple[ExceptionsFile, ...] = ()
 
+    def vex_indexes(self) -> frozenset[int]:
+        """Indexes of the exceptions that are VEX statements (`--vex`): facts with no
+        expiry, not accepted risks, so `exception_rules` leave them alone."""
+        return frozenset(
+            i
+            for f in self.exception_files
+            if f.kind == "vex"
+            for i in range(f.first, f.first + f.count)
+        )
+
     def exception_label(self, index: int, top_level: int) -> str:
         """Where exception `index` of `Policy.all_exceptions()` is written, as a key path."""
         if index >= top_level:

@@ -48,9 +48,7 @@ def check_exception_rules(policy: Policy, today: dt.date | None, ref: PolicyRef)
     rules = policy.exception_rules
     top = len(policy.exceptions)
     problems = []
-    vex = {
-        i for f in ref.exception_files if f.kind == "vex" for i in range(f.first, f.first + f.count)
-    }
+    vex = ref.vex_indexes()
     for i, e in enumerate(policy.all_exceptions()):
         if i in vex:
             continue  # a VEX statement is a fact with no expiry, not an accepted risk

@@ -229,3 +229,35 @@ def test_affected_leaves_it_to_the_policy_and_a_later_statement_wins(tmp_path: P
     made = vex_exceptions([read_vex(flipped)], set())
     assert made.exceptions == []
     assert any("a later statement overrides it" in w for w in made.warnings)
+
+
+def test_unused_vex_statements_are_reported_but_do_not_fail_on_unused() -> None:
+    """A vendor's VEX names many products: statements that match nothing are listed as
+    unused, but `fail_on_unused` is about the team's own stale exceptions."""
+    from gate.models import ExceptionsFile, PolicyRef
+
+    made = vex_exceptions([read_vex(DATA / "openvex-trivy-project-real.json")], set())
+    own = {"id": "CVE-2000-0001", "reason": "r", "expires": "2027-01-01"}
+    for extra, result in (([], "PASS"), ([own], "FAIL")):
+        pol = policy(
+            vulnerabilities={"fail_on": "HIGH"},
+            exceptions=[*(e.model_dump(exclude_none=True) for e in made.exceptions), *extra],
+            exception_rules={"fail_on_unused": True},
+        )
+        ref = PolicyRef(
+            path="p",
+            sha256="0",
+            exception_files=(
+                ExceptionsFile(
+                    path="vex",
+                    sha256="0",
+                    first=0,
+                    count=len(made.exceptions),
+                    kind="vex",
+                    labels=tuple(made.labels),
+                ),
+            ),
+        )
+        v = evaluate([run(InputKind.TRIVY)], pol, NOW, policy_ref=ref)
+        assert v.result.value == result, v.notes
+        assert len(v.exceptions.unused) == 21 + len(extra)
