@@ -55,6 +55,38 @@ def _resolve(ref: str, refs: dict[str, str]) -> str:
     return ref
 
 
+def _versions(
+    product: str, versions: Any, excepting: bool, path: str, at: str
+) -> list[Product]:
+    """`affects[].versions` narrows a product to versions: an excepting analysis applies to
+    each exact version marked `unaffected`, never to one marked `affected`. A `range` gate
+    does not evaluate: it becomes a product that matches nothing (with a warning), so the
+    statement never excepts more than it says."""
+    items = f.array(versions, path, f"{at}.versions")
+    if not items:
+        return [Product(product)]
+    from packageurl import PackageURL
+
+    try:
+        purl = PackageURL.from_string(product)
+    except ValueError:
+        return [Product(product)]  # not a purl: it matches nothing anyway
+    out = []
+    for k, raw in enumerate(items):
+        where = f"{at}.versions[{k}]"
+        v = f.obj(raw, path, where)
+        status = f.string(v.get("status"), path, f"{where}.status") or "affected"
+        if excepting and status != "unaffected":
+            continue
+        exact = f.string(v.get("version"), path, f"{where}.version")
+        if exact is None:
+            span = f.string(v.get("range"), path, f"{where}.range")
+            out.append(Product(f"version range {span} of {product}"))
+            continue
+        out.append(Product(str(purl._replace(version=exact))))
+    return out
+
+
 def parse_cyclonedx(data: dict[str, Any], path: str, prefix: str = "") -> tuple[VexStatement, ...]:
     refs = _components(data, path, prefix)
     vulns = f.array(data.get("vulnerabilities"), path, f"{prefix}vulnerabilities", required=True)
@@ -92,7 +124,9 @@ def parse_cyclonedx(data: dict[str, Any], path: str, prefix: str = "") -> tuple[
                 f.obj(target, path, where).get("ref"), path, f"{where}.ref", required=True
             )
             assert ref is not None
-            products.append(Product(_resolve(ref, refs)))
+            products += _versions(
+                _resolve(ref, refs), target.get("versions"), _STATES[state].excepts, path, where
+            )
         justification = f.string(a.get("justification"), path, f"{at}.analysis.justification")
         if state == "false_positive" and justification is None:
             justification = "false_positive"

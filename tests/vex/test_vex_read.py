@@ -261,3 +261,32 @@ def test_unused_vex_statements_are_reported_but_do_not_fail_on_unused() -> None:
         v = evaluate([run(InputKind.TRIVY)], pol, NOW, policy_ref=ref)
         assert v.result.value == result, v.notes
         assert len(v.exceptions.unused) == 21 + len(extra)
+
+
+def test_cyclonedx_versions_narrow_the_product(tmp_path: Path) -> None:
+    doc = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "version": 1,
+        "vulnerabilities": [
+            {
+                "id": "CVE-2099-0001",
+                "analysis": {"state": "not_affected", "justification": "code_not_present"},
+                "affects": [
+                    {
+                        "ref": "pkg:npm/lodash",
+                        "versions": [
+                            {"version": "4.17.20", "status": "unaffected"},
+                            {"version": "4.17.21", "status": "affected"},
+                            {"range": "vers:npm/<4.0.0", "status": "unaffected"},
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    p = tmp_path / "cdx.json"
+    p.write_text(json.dumps(doc))
+    made = vex_exceptions([read_vex(p)], set())
+    assert [e.package for e in made.exceptions] == ["pkg:npm/lodash@4.17.20"]
+    assert any("vers:npm/<4.0.0" in w and "matches nothing" in w for w in made.warnings)
