@@ -281,7 +281,10 @@ class ExceptionUse(_Frozen):
     label: str = ""
     """Where it is written: `exceptions[2]`, or `FILE: exceptions[0]` for an exceptions file."""
     id: str
+    aliases: tuple[str, ...] = ()
     package: str | None = None
+    paths: tuple[str, ...] = ()
+    """Path globs it is scoped to (an ignore file's `paths`), if any."""
     reason: str
     expires: str
     owner: str | None = None

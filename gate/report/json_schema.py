@@ -97,7 +97,9 @@ class ExceptionDoc(_Doc):
     index: int
     label: str = Field(description="Where it is written: `exceptions[2]` or `FILE: exceptions[0]`.")
     id: str
+    aliases: list[str] = Field(description="Other ids of the same vulnerability it matches.")
     package: str | None
+    paths: list[str] = Field(description="Path globs it is scoped to, if any.")
     reason: str
     expires: str
     owner: str | None

@@ -196,3 +196,19 @@ def test_paths_and_purls_scope_the_exception() -> None:
         ("CVE-2019-0007", "pkg:golang/github.com/aquasecurity/bar@1.2.3"),
         ("generic-unwanted-rule2", "a/b/config.yaml"),
     ]
+
+
+def test_the_verdict_names_each_exceptions_path_scope() -> None:
+    made = ignore_exceptions([read_ignore_file(DATA / "trivy-testdata.trivyignore.yaml")], WARN)
+    pol = policy(
+        vulnerabilities={"fail_on": "LOW", "unknown_severity": "fail"},
+        exceptions=[e.model_dump(exclude_none=True) for e in made.exceptions],
+    )
+    v = evaluate(
+        [run(InputKind.TRIVY, _vuln("CVE-2019-0002", "pkg:npm/a@1.0.0", "bar/package.json"))],
+        pol,
+        NOW,
+    )
+    assert [(u.id, u.paths) for u in v.exceptions.used] == [
+        ("CVE-2019-0002", ("bar/package.json",))
+    ]
