@@ -55,9 +55,7 @@ def _resolve(ref: str, refs: dict[str, str]) -> str:
     return ref
 
 
-def _versions(
-    product: str, versions: Any, excepting: bool, path: str, at: str
-) -> list[Product]:
+def _versions(product: str, versions: Any, excepting: bool, path: str, at: str) -> list[Product]:
     """`affects[].versions` narrows a product to versions: an excepting analysis applies to
     each exact version marked `unaffected`, never to one marked `affected`. A `range` gate
     does not evaluate: it becomes a product that matches nothing (with a warning), so the
