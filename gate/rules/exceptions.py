@@ -18,6 +18,7 @@ class _Purl:
     namespace: str | None
     name: str
     version: str | None
+    qualifiers: frozenset[tuple[str, str]] = frozenset()
 
 
 def _parse_purl(text: str) -> _Purl | None:
@@ -30,7 +31,14 @@ def _parse_purl(text: str) -> _Purl | None:
     name = p.name.lower()
     if p.type == "pypi":
         name = name.replace("_", "-").replace(".", "-")
-    return _Purl(p.type, (p.namespace or "").lower() or None, name, p.version)
+    quals = p.qualifiers if isinstance(p.qualifiers, dict) else {}
+    return _Purl(
+        p.type,
+        (p.namespace or "").lower() or None,
+        name,
+        p.version,
+        frozenset((str(k), str(v)) for k, v in quals.items()),
+    )
 
 
 def _package_matches(scope: str, finding: Finding) -> bool:
@@ -50,7 +58,10 @@ def _package_matches(scope: str, finding: Finding) -> bool:
         return False
     if (want.type, want.namespace, want.name) != (have.type, have.namespace, have.name):
         return False
-    return want.version is None or want.version == have.version
+    if want.version is not None and want.version != have.version:
+        return False
+    # a scope's qualifiers (`?arch=x86_64`) narrow it: each must be the finding's too
+    return want.qualifiers <= have.qualifiers
 
 
 def exception_matches(e: PolicyException, finding: Finding) -> bool:

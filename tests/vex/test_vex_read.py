@@ -290,3 +290,15 @@ def test_cyclonedx_versions_narrow_the_product(tmp_path: Path) -> None:
     made = vex_exceptions([read_vex(p)], set())
     assert [e.package for e in made.exceptions] == ["pkg:npm/lodash@4.17.20"]
     assert any("vers:npm/<4.0.0" in w and "matches nothing" in w for w in made.warnings)
+
+
+def test_a_products_qualifiers_narrow_it() -> None:
+    """v0.0.1 names git for armv7 and x86_64: an aarch64 build is not covered."""
+    doc = DATA / "openvex-v0.0.1-go-vex.json"
+    findings = [
+        _finding("CVE-2023-12345", "pkg:apk/wolfi/git@2.39.0-r1?arch=x86_64", name="git"),
+        _finding("CVE-2023-12345", "pkg:apk/wolfi/git@2.39.0-r1?arch=aarch64", name="gitx"),
+    ]
+    got = _judge([doc], findings, None)
+    assert got["CVE-2023-12345 git"] == f"excepted {doc}: statements[0].products[1]"
+    assert got["CVE-2023-12345 gitx"].startswith("fail ")
