@@ -31,13 +31,12 @@ def _parse_purl(text: str) -> _Purl | None:
     name = p.name.lower()
     if p.type == "pypi":
         name = name.replace("_", "-").replace(".", "-")
-    quals = p.qualifiers if isinstance(p.qualifiers, dict) else {}
     return _Purl(
         p.type,
         (p.namespace or "").lower() or None,
         name,
         p.version,
-        frozenset((str(k), str(v)) for k, v in quals.items()),
+        frozenset((str(k), str(v)) for k, v in dict(p.qualifiers or {}).items()),
     )
 
 
