@@ -239,6 +239,9 @@ def check(
     wiring.check_limits(scan_timeout=scan_timeout, max_input_bytes=max_input_bytes)
     when = wiring.parse_now(now)
     pol, ref = wiring.load_policy_and_exceptions(policy, exceptions, when)
+    from gate.exception_files import read_exception_sources
+
+    sources = read_exception_sources(vex, ignore_file, pol.exception_rules)
     if not any(
         [image, input_path, trivy, npm_audit, pip_audit, sarif, branch_protection, github_repo]
     ):
@@ -277,7 +280,7 @@ def check(
     from gate.sanitize import github_block
 
     pol, ref, warnings = add_exception_files(
-        pol, ref, vex=vex, ignore_files=ignore_file, digests=image_digests(runs), today=when.date()
+        pol, ref, sources, digests=image_digests(runs), today=when.date()
     )
     verdict = evaluate(runs, pol, when, policy_ref=ref)
     if warnings:

@@ -80,18 +80,14 @@ def list_exceptions(
     expiring_days: int | None,
 ) -> tuple[list[Listed], list[str]]:
     """Every exception, with its state, and the warnings reading the files gave."""
-    from gate.exception_files import add_exception_files
+    from gate.exception_files import add_exception_files, read_exception_sources
     from gate.wiring import load_policy_and_exceptions
 
     now = dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC)
     policy, ref = load_policy_and_exceptions(policy_path, list(exceptions), now)
-    digests: set[str] = set()
-    if vex:
-        from gate.vex.read import read_vex
-
-        digests = _vex_digests([read_vex(p) for p in vex])
+    sources = read_exception_sources(vex, ignore_files, policy.exception_rules)
     policy, ref, warnings = add_exception_files(
-        policy, ref, vex=vex, ignore_files=ignore_files, digests=digests, today=today
+        policy, ref, sources, digests=_vex_digests(sources.vex), today=today
     )
     unused = _unused_in(verdict) if verdict is not None else set()
     soon = policy.exception_rules.expiring_days if expiring_days is None else expiring_days

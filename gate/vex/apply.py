@@ -108,7 +108,8 @@ def _latest(docs: Sequence[VexDocument]) -> set[tuple[int, int, str, str]]:
     return {v[1] for v in best.values()}
 
 
-def _check(s: VexStatement) -> None:
+def check_statement(s: VexStatement) -> None:
+    """Refuse a statement gate must not apply (before any scan: it needs no digest)."""
     if s.status.value == "not_affected" and not (s.justification or s.impact):
         raise InputError(
             s.document,
@@ -132,7 +133,7 @@ def vex_exceptions(docs: Sequence[VexDocument], digests: Iterable[str]) -> VexEx
     for d, doc in enumerate(docs):
         before = len(out.exceptions)
         for i, s in enumerate(doc.statements):
-            _check(s)
+            check_statement(s)
             if not s.status.excepts:
                 continue
             for k, product in enumerate(s.products):

@@ -125,3 +125,22 @@ def test_ignore_file_excepts_with_its_origin(tmp_path: Path, unfixed_fail: Path)
     assert rules == {f"{ignore}: line 2"}
     (used,) = verdict["exceptions"]["used"]
     assert used["expires"] == "2025-12-31" and used["matched"] == 2
+
+
+def test_a_bad_vex_or_ignore_file_fails_before_any_scan(tmp_path: Path) -> None:
+    """No trivy runs (the image archive is not even looked at) when a file is bad."""
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [{}]}')
+    ignore = tmp_path / ".trivyignore.yaml"
+    ignore.write_text("vulnerabilities:\n  - id: CVE-1\n    expires: 2027-01-01\n")
+    missing = tmp_path / "absent.tar"
+    for option, path in (("--vex", bad), ("--ignore-file", ignore)):
+        proc = subprocess.run(
+            [sys.executable, "-m", "gate", "check", "--input", str(missing), option, str(path)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
+        assert proc.returncode == 3, proc.stderr
+        assert str(path) in proc.stderr and str(missing) not in proc.stderr
