@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -128,19 +129,25 @@ def test_ignore_file_excepts_with_its_origin(tmp_path: Path, unfixed_fail: Path)
 
 
 def test_a_bad_vex_or_ignore_file_fails_before_any_scan(tmp_path: Path) -> None:
-    """No trivy runs (the image archive is not even looked at) when a file is bad."""
+    """A bad --vex or --ignore-file is an error at once, not after the scan (this trivy
+    takes 30 s; gate's early start may launch it, and then stops it)."""
+    from tests.helpers.images import docker_archive
+
+    image = docker_archive(tmp_path / "app.tar")
+    trivy = tmp_path / "trivy"
+    trivy.write_text("#!/bin/sh\nsleep 30\nexit 1\n")
+    trivy.chmod(0o755)
     bad = tmp_path / "bad.json"
     bad.write_text('{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [{}]}')
     ignore = tmp_path / ".trivyignore.yaml"
     ignore.write_text("vulnerabilities:\n  - id: CVE-1\n    expires: 2027-01-01\n")
-    missing = tmp_path / "absent.tar"
     for option, path in (("--vex", bad), ("--ignore-file", ignore)):
+        began = time.monotonic()
         proc = subprocess.run(
-            [sys.executable, "-m", "gate", "check", "--input", str(missing), option, str(path)],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=120,
-        )
+            [sys.executable, "-m", "gate", "check", "--input", str(image.path),
+             "--trivy-bin", str(trivy), option, str(path)],
+            capture_output=True, text=True, cwd=ROOT, timeout=120,
+        )  # fmt: skip
         assert proc.returncode == 3, proc.stderr
-        assert str(path) in proc.stderr and str(missing) not in proc.stderr
+        assert str(path) in proc.stderr
+        assert time.monotonic() - began < 20
