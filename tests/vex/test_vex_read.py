@@ -302,3 +302,54 @@ def test_a_products_qualifiers_narrow_it() -> None:
     got = _judge([doc], findings, None)
     assert got["CVE-2023-12345 git"] == f"excepted {doc}: statements[0].products[1]"
     assert got["CVE-2023-12345 gitx"].startswith("fail ")
+
+
+def test_csaf_relationships_flags_and_threats(tmp_path: Path) -> None:
+    """A component installed on a product: the product is the image, the component its
+    subcomponent; the justification comes from the flag naming that product id."""
+    doc = {
+        "document": {
+            "category": "csaf_vex",
+            "csaf_version": "2.0",
+            "publisher": {"name": "Vendor"},
+            "tracking": {"current_release_date": "2026-01-01T00:00:00Z"},
+        },
+        "product_tree": {
+            "full_product_names": [
+                {"product_id": "IMG", "name": "app",
+                 "product_identification_helper": {"purl": f"pkg:oci/app@{ALPINE}"}},
+                {"product_id": "SSL", "name": "libssl3",
+                 "product_identification_helper": {"purl": "pkg:apk/alpine/libssl3"}},
+            ],
+            "relationships": [
+                {"category": "installed_on", "product_reference": "SSL",
+                 "relates_to_product_reference": "IMG",
+                 "full_product_name": {"product_id": "IMG:SSL", "name": "libssl3 in app"}},
+            ],
+        },
+        "vulnerabilities": [
+            {
+                "cve": "CVE-2023-1255",
+                "ids": [{"system_name": "GHSA", "text": "GHSA-xxxx-yyyy-zzzz"}],
+                "product_status": {"known_not_affected": ["IMG:SSL"], "known_affected": ["IMG"]},
+                "flags": [{"label": "vulnerable_code_not_present", "product_ids": ["IMG:SSL"]}],
+            }
+        ],
+    }  # fmt: skip
+    p = tmp_path / "csaf.json"
+    p.write_text(json.dumps(doc))
+    vex = read_vex(p)
+    (na, aff) = vex.statements
+    assert na.pointer == "vulnerabilities[0].product_status.known_not_affected[0]"
+    assert na.justification == "vulnerable_code_not_present" and na.author == "Vendor"
+    assert na.aliases == ("GHSA-xxxx-yyyy-zzzz",)
+    assert aff.status.value == "affected"
+    made = vex_exceptions([vex], {ALPINE})
+    assert [(e.id, e.package) for e in made.exceptions] == [
+        ("CVE-2023-1255", "pkg:apk/alpine/libssl3")
+    ]
+    # without the flag, known_not_affected has no justification: refused
+    doc["vulnerabilities"][0]["flags"] = []  # type: ignore[index]
+    p.write_text(json.dumps(doc))
+    with pytest.raises(InputError, match="needs a justification"):
+        vex_exceptions([read_vex(p)], {ALPINE})
