@@ -76,7 +76,7 @@ def exceptions_cmd(
         today=when.date(),
         expiring_days=expiring_days,
     )
-    from gate.sanitize import github_block
+    from gate.common.sanitize import github_block
 
     typer.echo(github_block(render(items, warnings)), nl=False)
     raise typer.Exit(1 if any(it.state in fail_on for it in items) else 0)

@@ -34,8 +34,8 @@ class Listed:
 
 def _unused_in(verdict: Path) -> set[tuple[str, str]]:
     """(label, id) of every exception the verdict lists as unused."""
-    from gate.files import FileProblem, max_input_bytes, read_regular
-    from gate.strict_json import load_strict
+    from gate.common.files import FileProblem, max_input_bytes, read_regular
+    from gate.common.strict_json import load_strict
 
     name = str(verdict)
     try:
@@ -111,7 +111,7 @@ def list_exceptions(
 
 def render(items: Sequence[Listed], warnings: Sequence[str]) -> str:
     """One block per exception, every file-borne string escaped."""
-    from gate.sanitize import guard, text
+    from gate.common.sanitize import guard, text
 
     lines = []
     for it in items:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gate import json_fields as f
+from gate.common import json_fields as f
 from gate.errors import InputError
 from gate.ignore_files.model import IgnoreEntry, IgnoreFile
 

@@ -16,7 +16,7 @@ MAX_BYTES = 16 * 1024 * 1024
 
 
 def read_ignore_file(path: Path) -> IgnoreFile:
-    from gate.files import FileProblem, read_regular
+    from gate.common.files import FileProblem, read_regular
 
     name = str(path)
     if path.suffix == ".rego":

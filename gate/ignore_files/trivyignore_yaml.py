@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from gate import json_fields as f
+from gate.common import json_fields as f
 from gate.errors import InputError
 from gate.ignore_files.model import IgnoreEntry, IgnoreFile
 

@@ -13,7 +13,7 @@ less memory than `trivy convert` does (`bench/bench_trivy_report.py`).
 
 Decisions worth knowing:
 - Strict reading: a duplicate key anywhere, or a key that differs from one gate reads only
-  in case, is an `InputError` (`gate.strict_json`), whatever the report's size; msgspec
+  in case, is an `InputError` (`gate.common.strict_json`), whatever the report's size; msgspec
   cannot see either, so the report is decoded a second time for the check (above
   `STRICT_MAX_BYTES`, a lean pass that keeps only key sets; `_trivy_raw.check_strict`).
 - Nothing examined: a report with neither an artifact nor Results is an `InputError`;
@@ -41,10 +41,11 @@ import threading
 from typing import Any
 
 from gate._fastmodel import gc_paused
+from gate.common.timestamps import parse_timestamp
 from gate.errors import InputError
-from gate.ingest._common import freshness, parse_timestamp, sha256_hex
 from gate.ingest._trivy_findings import Builder
 from gate.ingest._trivy_raw import Report, Result, check_strict, decode
+from gate.ingest.common import freshness, sha256_hex
 from gate.ingest.interface import Ingestor
 from gate.models import InputKind, SourceRun, Subject, ToolInfo
 

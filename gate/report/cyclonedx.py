@@ -207,6 +207,6 @@ def render_cyclonedx(verdict: Verdict) -> str:
 
 
 def _uri_ok(url: str) -> bool:
-    from gate.sanitize import safe_url
+    from gate.common.sanitize import safe_url
 
     return safe_url(url) is not None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gate import json_fields as f
+from gate.common import json_fields as f
 from gate.errors import InputError
 from gate.vex.model import Product, VexStatement, VexStatus
 

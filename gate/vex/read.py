@@ -1,6 +1,6 @@
 """`read_vex(path)`: a VEX document in any supported format, read strictly.
 
-JSON goes through `gate.strict_json` (duplicate keys refused), YAML through the policy's
+JSON goes through `gate.common.strict_json` (duplicate keys refused), YAML through the policy's
 strict YAML reader. The format is told by the content, never by the file name:
 - OpenVEX v0.0.1 / v0.2.0 (`@context` under `https://openvex.dev/ns`), and the pre-OpenVEX
   `vex_attestation` YAML; either may be wrapped in an in-toto statement (`predicate`) or a
@@ -25,7 +25,7 @@ MAX_BYTES = 64 * 1024 * 1024
 
 
 def _decode(raw: bytes, path: str) -> Any:
-    from gate.strict_json import decode_text, load_strict
+    from gate.common.strict_json import decode_text, load_strict
 
     text = decode_text(raw, path)
     if text.lstrip()[:1] in ("{", "["):
@@ -45,7 +45,7 @@ def _decode(raw: bytes, path: str) -> Any:
 def _unwrap(data: Any, path: str) -> tuple[Any, str]:
     """The VEX document inside an in-toto statement or a DSSE envelope, and its pointer."""
     if isinstance(data, dict) and isinstance(data.get("payload"), str) and "payloadType" in data:
-        from gate.strict_json import strict_loads
+        from gate.common.strict_json import strict_loads
 
         try:
             inner = strict_loads(base64.b64decode(data["payload"], validate=True).decode(), path)
@@ -63,7 +63,7 @@ def _unwrap(data: Any, path: str) -> tuple[Any, str]:
 
 def read_vex(path: Path) -> VexDocument:
     """Read one VEX document. Raises `InputError` for anything gate cannot read exactly."""
-    from gate.files import FileProblem, read_regular
+    from gate.common.files import FileProblem, read_regular
 
     name = str(path)
     try:

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from gate.common.strict_json import check_keys_lean
 from gate.errors import InputError
 from gate.ingest._trivy_raw import STRICT_MAX_BYTES, check_strict, report_shape
 from gate.ingest.trivy import TrivyIngestor
-from gate.strict_json import check_keys_lean
 
 REPORT = Path(__file__).parents[1] / "data" / "reports" / "trivy" / "dd-all-statuses.json"
 
