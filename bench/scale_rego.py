@@ -10,6 +10,10 @@ measured at its best); its time is `set_input` (Python → Rego terms) plus `que
 Before timing, both must give every finding the same decision (and so the same counts of
 fail / warn / pass / ignored), or the comparison is refused.
 Goal (issue 13): gate at least 10× faster at 20k findings.
+
+It runs as its own process (`python bench/scale_rego.py N REPEAT OUT`, which writes
+OUT/rego.md): it holds gate and 20k findings, and a child's peak memory as `os.wait4`
+reports it starts from its parent's, so `bench_scale.py` itself must stay small.
 """
 
 from __future__ import annotations
@@ -23,11 +27,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench._gate_api import gate_api
-from bench._measure import DEFAULT_POLICY
-from bench.scale_sizes import SOURCES, report
-
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from bench._gate_api import gate_api  # noqa: E402
+from bench._measure import DEFAULT_POLICY  # noqa: E402
+from bench.scale_sizes import SOURCES, report  # noqa: E402
+
 QUERY = "counts := data.gate.counts; decisions := data.gate.decisions; result := data.gate.result"
 
 
@@ -122,3 +128,14 @@ def run(n: int, repeat: int, out: Path) -> list[str]:
         f"- gate is {speedup:.1f}× faster than Rego (goal ≥ 10): "
         f"{'met' if speedup >= 10 else 'MISSED'}; {query_only:.1f}× against the query alone",
     ]
+
+
+def main(argv: list[str]) -> int:
+    n, repeat, out = int(argv[1]), int(argv[2]), Path(argv[3])
+    lines = run(n, repeat, out)
+    (out / "rego.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
