@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 DEMO   := .demo
 LOCK   := requirements/lock.txt
 
-.PHONY: demo test fuzz lint format readme schemas bench lock clean
+.PHONY: demo test fuzz lint format readme schemas bench bench-scale lock clean
 
 # The venv holds exactly the lock: runtime, test and lint dependencies and the build tools, every
 # file checked against its hash; then gate itself, editable, with nothing else resolved.
@@ -65,6 +65,12 @@ schemas: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+## bench-scale: issue 13's engine at scale: 1k/10k/100k findings of each source, gate against
+##       `trivy convert` (and a py-spy profile), gate's engine against Rego, start-up time.
+##       Needs the `bench` extra (regopy, py-spy), which the lock installs. ~10 min.
+bench-scale: $(STAMP)
+	$(BIN)/python bench/bench_scale.py $(BENCH_ARGS)
 
 ## lock: re-resolve requirements/lock.txt (and its runtime subset requirements/runtime.txt) from
 ##       pyproject.toml and requirements/tools.in, for every platform and CPython >= 3.11, with
