@@ -152,6 +152,13 @@ def check(
         str | None,
         typer.Option(metavar="PATH", help="The trivy binary (default: $GATE_TRIVY, then PATH)."),
     ] = None,
+    trivy_sha256: Annotated[
+        str | None,
+        typer.Option(
+            metavar="HEX",
+            help="Run trivy only if its binary has this sha256 (else an ERROR).",
+        ),
+    ] = None,
     scan_timeout: Annotated[
         float,
         typer.Option(
@@ -202,6 +209,9 @@ def check(
     gc.disable()
     wiring.check_limits(scan_timeout=scan_timeout, max_input_bytes=max_input_bytes)
     when = wiring.parse_now(now)
+    from gate.scanners.trivy_vouch import parse_pin
+
+    pin = parse_pin(trivy_sha256)
     pol, ref = wiring.load_policy_and_exceptions(policy, exceptions, when)
     if not any(
         [image, input_path, trivy, npm_audit, pip_audit, sarif, branch_protection, github_repo]
@@ -223,6 +233,7 @@ def check(
         branch=branch,
         policy=pol,
         trivy_bin=trivy_bin,
+        trivy_sha256=pin,
         scan_timeout=scan_timeout,
         verify_digest=verify_digest,
         platform=platform,

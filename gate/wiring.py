@@ -98,6 +98,7 @@ def collect(
     verify_digest: bool,
     platform: str | None = None,
     insecure: bool = False,
+    trivy_sha256: str | None = None,
 ) -> list[SourceRun]:
     from gate.ingest import load_report
     from gate.models import InputKind
@@ -117,6 +118,7 @@ def collect(
                 progress=True,  # gate.progress picks a spinner or plain lines itself
                 platform=platform,
                 insecure=insecure,
+                trivy_sha256=trivy_sha256,
             )
         )
     for kind, paths in (
