@@ -96,3 +96,20 @@ def test_no_input_is_echoed_and_the_token_is_dropped_before_gate_runs() -> None:
         line for line in check.splitlines() if "IN_TOKEN" in line or "GITHUB_TOKEN" in line
     )
     assert check.index("unset IN_TOKEN") < check.index('"$GATE_BIN" "${args[@]}"')
+
+
+def test_the_readme_shows_the_minimal_workflow_and_the_permissions() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Use it in GitHub Actions", 1)[1].split("\n## ", 1)[0]
+    minimal = (ROOT / "examples" / "workflows" / "minimal.yml").read_text(encoding="utf-8")
+    assert f"```yaml\n{minimal}```" in section
+    for permission in (
+        "contents: read",
+        "security-events: write",
+        "id-token: write",
+        "actions: read",
+    ):
+        assert f"`{permission}`" in section
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    for name in [*action["inputs"], *action["outputs"]]:
+        assert f"`{name}`" in section, name
