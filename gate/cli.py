@@ -148,6 +148,13 @@ def check(
             metavar="NAME", help="SARIF automationDetails category (default: one per image)."
         ),
     ] = None,
+    sarif_include: Annotated[
+        str,
+        typer.Option(
+            metavar="attention|all",
+            help="SARIF results: what fails, warns or is excepted (default), or all findings.",
+        ),
+    ] = "attention",
     trivy_bin: Annotated[
         str | None,
         typer.Option(metavar="PATH", help="The trivy binary (default: $GATE_TRIVY, then PATH)."),
@@ -212,6 +219,8 @@ def check(
     from gate.scanners.trivy_vouch import parse_pin
 
     pin = parse_pin(trivy_sha256)
+    if sarif_include not in ("attention", "all"):
+        raise UsageError(f"--sarif-include: expected attention or all, got {sarif_include!r}")
     pol, ref = wiring.load_policy_and_exceptions(policy, exceptions, when)
     if not any(
         [image, input_path, trivy, npm_audit, pip_audit, sarif, branch_protection, github_repo]
@@ -258,6 +267,7 @@ def check(
         sarif_output=sarif_output,
         sarif_location=sarif_location,
         sarif_category=sarif_category,
+        sarif_include=sarif_include,
     )
     try:
         report = render_console(verdict, color=sys.stdout.isatty())

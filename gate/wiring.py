@@ -198,6 +198,7 @@ def write_outputs(
     sarif_output: Path | None,
     sarif_location: str | None,
     sarif_category: str | None,
+    sarif_include: str = "attention",
 ) -> None:
     if json_path is not None:
         from gate.report.json import write_json
@@ -205,8 +206,12 @@ def write_outputs(
         write_output(json_path, lambda fh: write_json(verdict, fh), "JSON verdict")
     if sarif_output is not None:
         from gate.report.sarif import encode_sarif
+        from gate.report.sarif_select import Include
 
-        data, notes = encode_sarif(verdict, location=sarif_location, category=sarif_category)
+        include: Include = "all" if sarif_include == "all" else "attention"
+        data, notes = encode_sarif(
+            verdict, location=sarif_location, category=sarif_category, include=include
+        )
         write_output(sarif_output, data, "SARIF")
         for note in notes:
             _err(f"gate: sarif: {note}")

@@ -46,6 +46,7 @@ from gate.models import (
 from gate.report import sarif_limits as limits
 from gate.report import sarif_rules as rules
 from gate.report.sarif_results import ResultBuilder, is_image_input
+from gate.report.sarif_select import Include, code_run_key, wanted
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/gate-dev/gate"
@@ -73,6 +74,8 @@ class _Run:
     by_rule: dict[str, list[DecidedFinding]] = field(default_factory=dict)
     """The same findings by rule id (the finding id), each list in priority order."""
     category: str = ""
+    meta: dict[str, Any] | None = None
+    """The original run's facts (tool version, category, rules) of a code-scanning run."""
 
     def add(self, d: DecidedFinding) -> None:
         self.findings.append(d)
@@ -122,19 +125,37 @@ def _sub(run: SourceRun) -> str:
     return _stable_path(run.path)
 
 
-def _group(verdict: Verdict, category: str | None) -> list[_Run]:
-    runs: dict[tuple[str, str], _Run] = {}
-    by_input: dict[tuple[InputKind, str], tuple[str, str]] = {}
+_Key = tuple[str, str, str, int]
+"""(kind, sub, SARIF input path, run index in it): gate's own runs have ("", -1)."""
+
+
+def _sarif_runs(inp: SourceRun, runs: dict[_Key, _Run]) -> dict[tuple[str, int], _Key]:
+    """One run per run of a SARIF input: its tool, version and category stay its own."""
+    found: dict[tuple[str, int], _Key] = {}
+    metas = inp.facts.get("sarif_runs") or [
+        {"index": i, "tool": t.name, "version": t.version} for i, t in enumerate(inp.tools)
+    ]
+    for meta in metas:
+        name, index = meta.get("tool") or UNKNOWN_TOOL, meta.get("index", -1)
+        where = (meta.get("category") or "").strip("/") or _stable_path(inp.path)
+        key = ("sarif", f"{name}/{where}", inp.path, index)
+        r = runs.setdefault(key, _Run("sarif", key[1], tool=name, meta=meta))
+        r.inputs.append(inp)
+        found[(inp.path, index)] = key
+    return found
+
+
+def _group(verdict: Verdict, category: str | None, include: Include = "attention") -> list[_Run]:
+    runs: dict[_Key, _Run] = {}
+    by_input: dict[tuple[InputKind, str], _Key] = {}
+    by_sarif_run: dict[tuple[str, int], _Key] = {}
     for inp in verdict.inputs:
         if inp.status is not InputStatus.OK:
             continue
         if inp.kind is InputKind.SARIF:
-            names = inp.facts.get("sarif_tools") or [t.name for t in inp.tools]
-            for name in names:
-                r = runs.setdefault(("sarif", name), _Run("sarif", name, tool=name))
-                r.inputs.append(inp)
+            by_sarif_run |= _sarif_runs(inp, runs)
             continue
-        key = (inp.kind.value, _sub(inp))
+        key = (inp.kind.value, _sub(inp), "", -1)
         image = inp.subject if _is_image(inp) else None
         r = runs.setdefault(key, _Run(key[0], key[1], image=image))
         r.inputs.append(inp)
@@ -145,10 +166,19 @@ def _group(verdict: Verdict, category: str | None) -> list[_Run]:
     in_order = limits.InOrder()
     for d in verdict.findings:
         in_order(d)
+        if not wanted(d, include):
+            continue
         f = d.finding
         if f.kind is code:
             name = f.tool or next((s.tool for s in f.sources if s.tool), None) or UNKNOWN_TOOL
-            runs.setdefault(("sarif", name), _Run("sarif", name, tool=name)).add(d)
+            where = code_run_key(d)
+            found_key = by_sarif_run.get(where) if where is not None else None
+            if found_key is None or runs[found_key].tool != name:
+                found_key = next(
+                    (k for k, r in runs.items() if r.tool == name),
+                    ("sarif", name, "", -1),
+                )
+            runs.setdefault(found_key, _Run("sarif", name, tool=name)).add(d)
             continue
         found = None
         for src in f.sources:
@@ -157,11 +187,11 @@ def _group(verdict: Verdict, category: str | None) -> list[_Run]:
                 break
         if found is None:
             label = f.sources[0].kind.value if f.sources else rules.KIND_TAG[f.kind]
-            found = (label, "")
+            found = (label, "", "", -1)
             runs.setdefault(found, _Run(label, ""))
         runs[found].add(d)
     if not runs:
-        runs[("verdict", "")] = _Run("verdict", "")
+        runs[("verdict", "", "", -1)] = _Run("verdict", "")
     prefix = (category or "gate").strip().strip("/") or "gate"
     seen: set[str] = set()
     out = [runs[k] for k in sorted(runs)]
@@ -211,17 +241,20 @@ def _run_doc(
     ids = sorted(occ)
     index = {rid: i for i, rid in enumerate(ids)}
     facts: dict[str, dict[str, Any]] = {}
-    if run.tool is not None:
+    if run.meta is not None:
+        facts = dict(run.meta.get("rules") or {})
+    elif run.tool is not None:
         for inp in run.inputs:
             for fr in inp.facts.get("sarif_runs") or []:
                 if fr.get("tool") == run.tool:
                     for rid, rf in (fr.get("rules") or {}).items():
                         facts.setdefault(rid, rf)
+    fallback = _fallback_path(run, location, root)
     build = ResultBuilder(
         code=run.tool is not None,
         image=run.image,
         subject_key=run.sub,
-        fallback=_fallback_path(run, location, root),
+        fallback=fallback,
     )
     rule_docs: list[Any] = [None] * len(ids)
     cut_counts = {"tags": 0, "descriptions": 0, "names": 0}
@@ -246,6 +279,12 @@ def _run_doc(
         if n:
             limit = {"tags": "20 tags", "descriptions": "1,024 characters", "names": "255"}[what]
             own.append(f"run {run.category}: {what} of {n} rule(s) cut to GitHub's {limit}")
+    if fallback.startswith(".gate/") and build.fallback_used:
+        own.append(
+            f"run {run.category}: {build.fallback_used} result(s) have no file in the "
+            f"repository and point at {fallback} (no ./Dockerfile or lockfile found): "
+            "give --sarif-location PATH for a real one"
+        )
     run_notes += own
     gate_component = {
         "name": "gate",
@@ -256,7 +295,7 @@ def _run_doc(
     if run.tool is None:
         tool: dict[str, Any] = {"driver": {**gate_component, "rules": rule_docs}}
     else:
-        meta: dict[str, Any] = next(
+        meta: dict[str, Any] = run.meta or next(
             (
                 fr
                 for inp in run.inputs
@@ -352,9 +391,10 @@ def _render(
     category: str | None,
     root: Path | None,
     item: Callable[[dict[str, Any]], Any] = _as_is,
+    include: Include = "attention",
 ) -> tuple[dict[str, Any], bytes, list[str]]:
     base = root if root is not None else Path.cwd()
-    runs = _group(verdict, category)
+    runs = _group(verdict, category, include)
     notes: list[str] = []
     keep, cut = limits.cut_runs([(r.category, r.findings) for r in runs])
     runs, notes = [runs[i] for i in keep], notes + cut
@@ -385,15 +425,17 @@ def render_sarif(
     location: str | None = None,
     category: str | None = None,
     root: Path | None = None,
+    include: Include = "attention",
 ) -> tuple[dict[str, Any], list[str]]:
     """The SARIF document and notes about anything GitHub's limits cut.
 
     `location`: the repository file findings without one point at (default: see the
     module doc). `category`: replaces the `gate` prefix of every run's category.
     `root`: where to look for a Dockerfile or lockfile (default: the current directory).
+    `include`: `attention` (findings that fail, warn or are excepted) or `all`.
     """
     with gc_paused():  # a dict per result while the verdict is alive
-        doc, _, notes = _render(verdict, location, category, root)
+        doc, _, notes = _render(verdict, location, category, root, include=include)
     return doc, notes
 
 
@@ -403,10 +445,11 @@ def encode_sarif(
     location: str | None = None,
     category: str | None = None,
     root: Path | None = None,
+    include: Include = "attention",
 ) -> tuple[bytes, list[str]]:
     """The SARIF file's bytes and the notes for stderr (arguments as for `render_sarif`)."""
     with gc_paused():  # a dict per result while the verdict is alive
-        _, data, notes = _render(verdict, location, category, root, _raw_encoder())
+        _, data, notes = _render(verdict, location, category, root, _raw_encoder(), include)
     return data, notes
 
 
@@ -417,11 +460,14 @@ def write_sarif(
     location: str | None = None,
     category: str | None = None,
     root: Path | None = None,
+    include: Include = "attention",
 ) -> list[str]:
     """Write the SARIF file (atomically); return the notes for stderr. Raises OSError."""
     from gate.files import FileProblem, write_atomic
 
-    data, notes = encode_sarif(verdict, location=location, category=category, root=root)
+    data, notes = encode_sarif(
+        verdict, location=location, category=category, root=root, include=include
+    )
     try:
         write_atomic(path, lambda fh: fh.write(data))
     except FileProblem as e:

@@ -66,6 +66,7 @@ VALUE_OPTIONS = frozenset(
         "--sarif-output",
         "--sarif-location",
         "--sarif-category",
+        "--sarif-include",
         "--trivy-bin",
         "--trivy-sha256",
         "--scan-timeout",
