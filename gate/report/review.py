@@ -13,8 +13,8 @@ import datetime as dt
 import json
 from collections import Counter
 
+from gate.common.sanitize import text
 from gate.models import DecidedFinding, Decision, Finding, FindingKind, Verdict
-from gate.sanitize import text
 
 ACCEPT_DAYS = 30
 """How far ahead the suggested entry expires: an accepted risk is reviewed again soon."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.scanners import trivy_vouch
+from gate.scanners.trivy import vouch as trivy_vouch
 from tests.scanners.conftest import Images
 
 pytestmark = [pytest.mark.trivy]

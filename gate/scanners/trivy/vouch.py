@@ -5,7 +5,7 @@ the version that trivy's release build writes into the Go build info
 (`-X …/pkg/version/app.ver=0.76.0` in the `-ldflags` it records). Running the binary to ask is
 what a malicious release would want, so it is not asked. gate refuses (a `ScannerError`, so
 the verdict is ERROR) a binary whose sha256 is not the `--trivy-sha256` pin, and any release
-listed in `trivy_known_bad.json` (the March 2026 compromise, CVE-2026-33634) by version or
+listed in `known_bad.json` (the March 2026 compromise, CVE-2026-33634) by version or
 digest. `check_reported_version` repeats the version check with the version trivy's own
 report gives, for a build whose build info says nothing.
 
@@ -69,7 +69,7 @@ def parse_pin(value: str | None) -> str | None:
 
 @cache
 def known_bad() -> tuple[KnownBad, ...]:
-    raw = json.loads(resources.files("gate.scanners").joinpath("trivy_known_bad.json").read_bytes())
+    raw = json.loads(resources.files("gate.scanners.trivy").joinpath("known_bad.json").read_bytes())
     return tuple(
         KnownBad(
             versions=frozenset(r["versions"]),
