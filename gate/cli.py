@@ -186,9 +186,23 @@ def check(
             metavar="NAME", help="SARIF automationDetails category (default: one per image)."
         ),
     ] = None,
+    sarif_include: Annotated[
+        str,
+        typer.Option(
+            metavar="attention|all",
+            help="SARIF results: what fails, warns or is excepted (default), or all findings.",
+        ),
+    ] = "attention",
     trivy_bin: Annotated[
         str | None,
         typer.Option(metavar="PATH", help="The trivy binary (default: $GATE_TRIVY, then PATH)."),
+    ] = None,
+    trivy_sha256: Annotated[
+        str | None,
+        typer.Option(
+            metavar="HEX",
+            help="Run trivy only if its binary has this sha256 (else an ERROR).",
+        ),
     ] = None,
     scan_timeout: Annotated[
         float,
@@ -236,6 +250,11 @@ def check(
     lifetime.pause_collector()  # tens of thousands of acyclic models: see gate.lifetime
     wiring.check_limits(scan_timeout=scan_timeout, max_input_bytes=max_input_bytes)
     when = wiring.parse_now(now)
+    from gate.scanners.trivy.vouch import parse_pin
+
+    pin = parse_pin(trivy_sha256)
+    if sarif_include not in ("attention", "all"):
+        raise UsageError(f"--sarif-include: expected attention or all, got {sarif_include!r}")
     pol, ref = wiring.load_policy_and_exceptions(policy, exceptions, when)
     from gate.exception_files import read_exception_sources
 
@@ -251,6 +270,7 @@ def check(
         github_repo=github_repo,
         branch=branch,
         trivy_bin=trivy_bin,
+        trivy_sha256=pin,
         scan_timeout=scan_timeout,
         verify_digest=verify_digest,
         platform=platform,
@@ -287,6 +307,7 @@ def check(
         sarif_output=sarif_output,
         sarif_location=sarif_location,
         sarif_category=sarif_category,
+        sarif_include=sarif_include,
         openvex=openvex_out,
         cyclonedx=cyclonedx_out,
     )

@@ -90,6 +90,8 @@ class Inputs:
     verify_digest: bool = True
     platform: str | None = None
     insecure: bool = False
+    trivy_sha256: str | None = None
+    """Run only the trivy binary with this sha256 (`--trivy-sha256`)."""
 
     @property
     def scans(self) -> bool:
@@ -123,6 +125,7 @@ def collect(inputs: Inputs, policy: Policy) -> list[SourceRun]:
                 progress=True,  # gate.progress picks a spinner or plain lines itself
                 platform=inputs.platform,
                 insecure=inputs.insecure,
+                trivy_sha256=inputs.trivy_sha256,
             )
         )
     for kind, paths in (

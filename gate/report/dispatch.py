@@ -39,9 +39,14 @@ class _Sarif:
 
     def render(self, verdict: Verdict, request: OutputRequest) -> Rendered:
         from gate.report.sarif import encode_sarif
+        from gate.report.sarif_select import Include
 
+        include: Include = "all" if request.sarif_include == "all" else "attention"
         data, notes = encode_sarif(
-            verdict, location=request.sarif_location, category=request.sarif_category
+            verdict,
+            location=request.sarif_location,
+            category=request.sarif_category,
+            include=include,
         )
         return Rendered(data, tuple(notes))
 

@@ -39,6 +39,8 @@ class OutputRequest:
     sarif_output: Path | None = None
     sarif_location: str | None = None
     sarif_category: str | None = None
+    sarif_include: str = "attention"
+    """`attention` (what fails, warns or is excepted) or `all` (`--sarif-include`)."""
     openvex: Path | None = None
     cyclonedx: Path | None = None
 
