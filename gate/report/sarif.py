@@ -9,30 +9,29 @@ Layout:
 - vulnerabilities, secrets, misconfigurations and branch protection go under gate's
   own tool (`driver.name = "gate"`), rule id = the finding id, one run per source kind
   and subject;
-- code-scanning results keep their original tool name and rule ids (one run per
-  tool), so alerts uploaded before keep their identity; gate is a tool extension;
+- code-scanning results keep their original tool name and rule ids, one run per run of
+  each SARIF input (its tool version and category kept), so alerts uploaded before keep
+  their identity; gate is a tool extension;
 - findings with no file in the repository (image findings, npm audit, pip-audit,
   branch protection) point at `location` (default: `Dockerfile` for images, the
-  lockfile for npm/pip when present, else `.gate/<kind>`), line 1, with gate's own
-  `partialFingerprints` (rule + package name + ecosystem + image repository; never
-  a tag, digest or version) so one vulnerability keeps one alert across builds;
+  lockfile for npm/pip when present, else `.gate/<kind>`, which is announced in the notes),
+  line 1, with gate's own `partialFingerprints` (one per finding: rule + package name,
+  version and ecosystem + its path + image repository; never a tag or digest);
 - every result says what gate decided and why; excepted results carry an accepted
   `suppressions` entry with the reason.
 
 Limits are enforced by `gate.report.sarif_limits`; what they cut is returned as notes
 and written into each run (`properties["gate/notes"]`, tool notifications).
 
-Length (over ~400 lines): one idea, the SARIF document gate writes; rules, results and size
-limits are already `sarif_rules`, `sarif_results` and `sarif_limits`, and the Action's work
-on SARIF is under way in parallel, so it is left whole for now.
+Which runs there are and which findings go in each is `gate.report.sarif_runs` (with
+`sarif_select`: only what needs attention, by default); rules, results and size limits are
+`sarif_rules`, `sarif_results` and `sarif_limits`.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,150 +39,24 @@ from gate import __version__
 from gate._fastmodel import gc_paused
 from gate.common import sanitize
 from gate.models import (
-    DecidedFinding,
-    FindingKind,
-    InputKind,
-    InputStatus,
-    SourceRun,
-    Subject,
     Verdict,
 )
 from gate.report import sarif_limits as limits
 from gate.report import sarif_rules as rules
-from gate.report.sarif_results import ResultBuilder, is_image_input
+from gate.report.sarif_results import ResultBuilder
+from gate.report.sarif_runs import SarifRun, group_runs
+from gate.report.sarif_select import Include
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/gate-dev/gate"
-UNKNOWN_TOOL = "unknown tool"
 
 _MANIFESTS = {
     "npm-audit": ("package-lock.json", "npm-shrinkwrap.json", "package.json"),
     "pip-audit": ("requirements.txt", "pyproject.toml", "poetry.lock", "uv.lock", "Pipfile.lock"),
 }
-_CATEGORY_UNSAFE = re.compile(r"[^A-Za-z0-9._@:+/-]+")
 
 
-@dataclass
-class _Run:
-    kind: str
-    """`trivy`, `npm-audit`, `pip-audit`, `branch-protection`, `sarif`, …"""
-    sub: str
-    """The image repository, input path or original tool name."""
-    tool: str | None = None
-    """The original tool of a code-scanning run; None for gate's own runs."""
-    image: Subject | None = None
-    inputs: list[SourceRun] = field(default_factory=list)
-    findings: list[DecidedFinding] = field(default_factory=list)
-    """In `sarif_limits.priority` order."""
-    by_rule: dict[str, list[DecidedFinding]] = field(default_factory=dict)
-    """The same findings by rule id (the finding id), each list in priority order."""
-    category: str = ""
-
-    def add(self, d: DecidedFinding) -> None:
-        self.findings.append(d)
-        self.by_rule.setdefault(d.finding.id, []).append(d)
-
-    def replace(self, findings: list[DecidedFinding]) -> None:
-        if findings is not self.findings:
-            self.findings, self.by_rule = [], {}
-            for d in findings:
-                self.add(d)
-
-
-def image_repository(name: str) -> str:
-    """`ghcr.io/org/app:1.2@sha256:…` → `ghcr.io/org/app`; `docker.io/library/x` → `library/x`."""
-    repo = name.split("@", 1)[0]
-    slash = repo.rfind("/")
-    colon = repo.rfind(":")
-    if colon > slash:
-        repo = repo[:colon]
-    for prefix in ("docker.io/", "index.docker.io/"):
-        if repo.startswith(prefix):
-            repo = repo[len(prefix) :]
-    return repo
-
-
-def _is_image(run: SourceRun) -> bool:
-    return bool(run.subject and run.subject.name and is_image_input(run))
-
-
-def _stable_path(path: str) -> str:
-    """An input path for a category: as given when relative, else its file name."""
-    p = path.replace("\\", "/")
-    if "://" in p:
-        p = p.split("://", 1)[1]
-    elif p.startswith("/"):
-        p = p.rsplit("/", 1)[-1]
-    while p.startswith("./"):
-        p = p[2:]
-    return p or "input"
-
-
-def _sub(run: SourceRun) -> str:
-    if _is_image(run) and run.subject and run.subject.name:
-        return image_repository(run.subject.name)
-    if run.kind is InputKind.BRANCH_PROTECTION and run.subject and run.subject.name:
-        return run.subject.name
-    return _stable_path(run.path)
-
-
-def _group(verdict: Verdict, category: str | None) -> list[_Run]:
-    runs: dict[tuple[str, str], _Run] = {}
-    by_input: dict[tuple[InputKind, str], tuple[str, str]] = {}
-    for inp in verdict.inputs:
-        if inp.status is not InputStatus.OK:
-            continue
-        if inp.kind is InputKind.SARIF:
-            names = inp.facts.get("sarif_tools") or [t.name for t in inp.tools]
-            for name in names:
-                r = runs.setdefault(("sarif", name), _Run("sarif", name, tool=name))
-                r.inputs.append(inp)
-            continue
-        key = (inp.kind.value, _sub(inp))
-        image = inp.subject if _is_image(inp) else None
-        r = runs.setdefault(key, _Run(key[0], key[1], image=image))
-        r.inputs.append(inp)
-        by_input[(inp.kind, inp.path)] = key
-    code = FindingKind.CODE
-    # checked in this pass, which reads every finding anyway: a pass of its own would cost
-    # about as much again in cache misses (the findings do not fit in the CPU cache)
-    in_order = limits.InOrder()
-    for d in verdict.findings:
-        in_order(d)
-        f = d.finding
-        if f.kind is code:
-            name = f.tool or next((s.tool for s in f.sources if s.tool), None) or UNKNOWN_TOOL
-            runs.setdefault(("sarif", name), _Run("sarif", name, tool=name)).add(d)
-            continue
-        found = None
-        for src in f.sources:
-            found = by_input.get((src.kind, src.path))
-            if found is not None:
-                break
-        if found is None:
-            label = f.sources[0].kind.value if f.sources else rules.KIND_TAG[f.kind]
-            found = (label, "")
-            runs.setdefault(found, _Run(label, ""))
-        runs[found].add(d)
-    if not runs:
-        runs[("verdict", "")] = _Run("verdict", "")
-    prefix = (category or "gate").strip().strip("/") or "gate"
-    seen: set[str] = set()
-    out = [runs[k] for k in sorted(runs)]
-    for r in out:
-        sub = _CATEGORY_UNSAFE.sub("-", r.sub.lower() if r.tool else r.sub).strip("-/")
-        base = f"{prefix}/{r.kind}/{sub}/" if sub else f"{prefix}/{r.kind}/"
-        cat, n = base, 2
-        while cat in seen:
-            cat, n = f"{base.rstrip('/')}-{n}/", n + 1
-        seen.add(cat)
-        r.category = cat
-        if not in_order.ok:
-            r.replace(sorted(r.findings, key=limits.priority))
-    return out
-
-
-def _fallback_path(run: _Run, location: str | None, root: Path) -> str:
+def _fallback_path(run: SarifRun, location: str | None, root: Path) -> str:
     if location:
         return location
     if run.image is not None:
@@ -201,7 +74,7 @@ def _timestamp(verdict: Verdict) -> str:
 
 
 def _run_doc(
-    run: _Run,
+    run: SarifRun,
     verdict: Verdict,
     notes: list[str],
     location: str | None,
@@ -216,17 +89,20 @@ def _run_doc(
     ids = sorted(occ)
     index = {rid: i for i, rid in enumerate(ids)}
     facts: dict[str, dict[str, Any]] = {}
-    if run.tool is not None:
+    if run.meta is not None:
+        facts = dict(run.meta.get("rules") or {})
+    elif run.tool is not None:
         for inp in run.inputs:
             for fr in inp.facts.get("sarif_runs") or []:
                 if fr.get("tool") == run.tool:
                     for rid, rf in (fr.get("rules") or {}).items():
                         facts.setdefault(rid, rf)
+    fallback = _fallback_path(run, location, root)
     build = ResultBuilder(
         code=run.tool is not None,
         image=run.image,
         subject_key=run.sub,
-        fallback=_fallback_path(run, location, root),
+        fallback=fallback,
     )
     rule_docs: list[Any] = [None] * len(ids)
     cut_counts = {"tags": 0, "descriptions": 0, "names": 0}
@@ -251,6 +127,12 @@ def _run_doc(
         if n:
             limit = {"tags": "20 tags", "descriptions": "1,024 characters", "names": "255"}[what]
             own.append(f"run {run.category}: {what} of {n} rule(s) cut to GitHub's {limit}")
+    if fallback.startswith(".gate/") and build.fallback_used:
+        own.append(
+            f"run {run.category}: {build.fallback_used} result(s) have no file in the "
+            f"repository and point at {fallback} (no ./Dockerfile or lockfile found): "
+            "give --sarif-location PATH for a real one"
+        )
     run_notes += own
     gate_component = {
         "name": "gate",
@@ -261,7 +143,7 @@ def _run_doc(
     if run.tool is None:
         tool: dict[str, Any] = {"driver": {**gate_component, "rules": rule_docs}}
     else:
-        meta: dict[str, Any] = next(
+        meta: dict[str, Any] = run.meta or next(
             (
                 fr
                 for inp in run.inputs
@@ -357,9 +239,10 @@ def _render(
     category: str | None,
     root: Path | None,
     item: Callable[[dict[str, Any]], Any] = _as_is,
+    include: Include = "attention",
 ) -> tuple[dict[str, Any], bytes, list[str]]:
     base = root if root is not None else Path.cwd()
-    runs = _group(verdict, category)
+    runs = group_runs(verdict, category, include)
     notes: list[str] = []
     keep, cut = limits.cut_runs([(r.category, r.findings) for r in runs])
     runs, notes = [runs[i] for i in keep], notes + cut
@@ -390,15 +273,17 @@ def render_sarif(
     location: str | None = None,
     category: str | None = None,
     root: Path | None = None,
+    include: Include = "attention",
 ) -> tuple[dict[str, Any], list[str]]:
     """The SARIF document and notes about anything GitHub's limits cut.
 
     `location`: the repository file findings without one point at (default: see the
     module doc). `category`: replaces the `gate` prefix of every run's category.
     `root`: where to look for a Dockerfile or lockfile (default: the current directory).
+    `include`: `attention` (findings that fail, warn or are excepted) or `all`.
     """
     with gc_paused():  # a dict per result while the verdict is alive
-        doc, _, notes = _render(verdict, location, category, root)
+        doc, _, notes = _render(verdict, location, category, root, include=include)
     return doc, notes
 
 
@@ -408,10 +293,11 @@ def encode_sarif(
     location: str | None = None,
     category: str | None = None,
     root: Path | None = None,
+    include: Include = "attention",
 ) -> tuple[bytes, list[str]]:
     """The SARIF file's bytes and the notes for stderr (arguments as for `render_sarif`)."""
     with gc_paused():  # a dict per result while the verdict is alive
-        _, data, notes = _render(verdict, location, category, root, _raw_encoder())
+        _, data, notes = _render(verdict, location, category, root, _raw_encoder(), include)
     return data, notes
 
 
@@ -422,11 +308,14 @@ def write_sarif(
     location: str | None = None,
     category: str | None = None,
     root: Path | None = None,
+    include: Include = "attention",
 ) -> list[str]:
     """Write the SARIF file (atomically); return the notes for stderr. Raises OSError."""
     from gate.common.files import FileProblem, write_atomic
 
-    data, notes = encode_sarif(verdict, location=location, category=category, root=root)
+    data, notes = encode_sarif(
+        verdict, location=location, category=category, root=root, include=include
+    )
     try:
         write_atomic(path, lambda fh: fh.write(data))
     except FileProblem as e:

@@ -77,13 +77,21 @@ def physical_location(path: str, f: Finding | None) -> dict[str, Any]:
     return {"physicalLocation": {"artifactLocation": {"uri": uri_for(path)}, "region": region}}
 
 
-def gate_fingerprints(rule_id: str, f: Finding, subject_key: str) -> dict[str, str]:
-    """Stable across builds: rule + package name (no version) + ecosystem + image repository."""
+def gate_fingerprints(
+    rule_id: str, f: Finding, subject_key: str, occurrence: int = 0
+) -> dict[str, str]:
+    """One alert per finding, the same one for the same finding in every build: rule +
+    package name, version and ecosystem + where it sits (its path in the image or the
+    repository) + image repository (never a tag or digest). `occurrence` tells apart
+    findings that share all of these (the second is 1, …: results come in a fixed order)."""
     pkg = f.package
-    what = pkg.name if pkg else (f.location.path if f.location and f.location.path else "")
-    eco = (pkg.ecosystem or "") if pkg else ""
-    digest = hashlib.sha256("\x1f".join((rule_id, what, eco, subject_key)).encode()).hexdigest()
-    return {"gate/v1": digest, "primaryLocationLineHash": f"{digest[:16]}:1"}
+    path = f.location.path if f.location and f.location.path else ""
+    name, version, eco = (pkg.name, pkg.version or "", pkg.ecosystem or "") if pkg else ("", "", "")
+    parts = [rule_id, name, version, eco, path, subject_key]
+    if occurrence:
+        parts.append(str(occurrence))
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    return {"gate/v2": digest, "primaryLocationLineHash": f"{digest[:16]}:1"}
 
 
 def result_level(d: DecidedFinding) -> str:
@@ -154,7 +162,26 @@ class ResultBuilder:
         """The image repository or input path that gate's fingerprints include."""
         self.fallback = [physical_location(fallback, None)]
         """The location of findings without a repository file (shared: it is only serialized)."""
+        self.fallback_used = 0
+        """How many results point at `fallback`."""
         self.props: dict[tuple[Decision, str], dict[str, str]] = {}
+        self.fingerprints: set[str] = set()
+        """gate's fingerprints given so far in this run: no two results share one."""
+
+    def _fingerprints(self, rule_id: str, f: Finding) -> dict[str, str]:
+        found = gate_fingerprints(rule_id, f, self.subject_key)
+        n = 0
+        while found["primaryLocationLineHash"] in self.fingerprints:
+            n += 1
+            found = gate_fingerprints(rule_id, f, self.subject_key, n)
+        self.fingerprints.add(found["primaryLocationLineHash"])
+        return found
+
+    def _where(self, path: str | None, f: Finding) -> list[dict[str, Any]]:
+        if path:
+            return [physical_location(path, f)]
+        self.fallback_used += 1
+        return self.fallback
 
     def __call__(self, d: DecidedFinding, index: int) -> dict[str, Any]:
         if not self.code:
@@ -169,11 +196,11 @@ class ResultBuilder:
         else:
             res["level"] = result_level(d)
         res["message"] = {"text": code_message(d)}
-        res["locations"] = [physical_location(path, f)] if path else self.fallback
+        res["locations"] = self._where(path, f)
         text = sanitize.text
         fingerprints = {text(k): text(v) for k, v in loc.fingerprints.items()} if loc else {}
         if not path:  # gate's stand-in location: gate's own fingerprints
-            fingerprints.update(gate_fingerprints(f.id, f, self.subject_key))
+            fingerprints.update(self._fingerprints(f.id, f))
         if fingerprints:
             res["partialFingerprints"] = fingerprints
         if d.decision is Decision.EXCEPTED:
@@ -203,8 +230,8 @@ class ResultBuilder:
             "ruleIndex": index,
             "level": result_level(d),
             "message": {"text": message},
-            "locations": [physical_location(path, f)] if path else self.fallback,
-            "partialFingerprints": gate_fingerprints(f.id, f, self.subject_key),
+            "locations": self._where(path, f),
+            "partialFingerprints": self._fingerprints(f.id, f),
         }
         if d.decision is Decision.EXCEPTED:
             res["suppressions"] = suppressions(d)

@@ -28,7 +28,11 @@ def test_each_requested_output_is_written_once(
     v = verdict([image_input(), sarif_input([code])], [decided(vuln()), decided(code)])
     step = tmp_path / "step.md"
     step.write_text("earlier step\n")
-    request = OutputRequest(json_path=tmp_path / "v.json", sarif_output=tmp_path / "g.sarif")
+    request = OutputRequest(
+        json_path=tmp_path / "v.json",
+        sarif_output=tmp_path / "g.sarif",
+        sarif_location="Dockerfile",  # else a note says results point at a placeholder
+    )
     env = {"GITHUB_STEP_SUMMARY": str(step), "GITHUB_ACTIONS": "true"}
     notes: list[str] = []
     write_reports(v, request, env, notes.append)

@@ -107,7 +107,7 @@ def test_error_verdict_lists_the_errors_and_input_status() -> None:
     assert md.startswith("## 🛑 gate: ERROR: gate could not judge (1 problem); nothing passes")
     errors = md[md.index("### 🛑 Errors") :]
     assert "- npm.json: not valid JSON" in errors
-    assert "| trivy | `trivy.json` | `111111111111` | ✅ ok | 0 | Trivy 0.76.0 |" in md
+    assert "| trivy | `trivy.json` | `111111111111` | ✅ ok | 0 | 0 | Trivy 0.76.0 |" in md
     assert "| npm-audit | `npm.json` | - | 🛑 error: npm.json: not valid JSON |" in md
     assert "No findings." in md
 

@@ -101,12 +101,17 @@ def test_the_validator_rejects_what_github_would() -> None:
 def test_every_sarif_input_comes_out_valid_under_its_own_tool(name: str) -> None:
     run = load_report(InputKind.SARIF, DATA / name)
     v = evaluate([run], POLICY, NOW)
-    doc, notes = render_sarif(v, root=DATA)
+    doc, notes = render_sarif(v, root=DATA, include="all")
     assert schema_errors(doc) == []
     check_github_rules(doc)
     tools = run.facts["sarif_tools"]
     runs = doc["runs"] if tools else []
-    assert sorted(r["tool"]["driver"]["name"] for r in runs) == sorted(tools)
+    # each run of the input keeps its own run, tool and version
+    originals = run.facts["sarif_runs"]
+    assert sorted(r["tool"]["driver"]["name"] for r in runs) == sorted(o["tool"] for o in originals)
+    assert sorted(r["tool"]["driver"].get("version") or "" for r in runs) == sorted(
+        o["version"] or "" for o in originals
+    )
     assert sum(len(r["results"]) for r in doc["runs"]) == len(run.findings)
     written = {(r["tool"]["driver"]["name"], res["ruleId"]) for r in runs for res in r["results"]}
     assert written == {(f.tool, f.id) for f in run.findings}
@@ -193,13 +198,13 @@ def fingerprint(version: str, digest: str, tag: str, name: str = "lodash") -> di
     return doc["runs"][0]["results"][0]["partialFingerprints"]  # type: ignore[no-any-return]
 
 
-def test_fingerprints_survive_new_builds_but_not_other_packages() -> None:
+def test_fingerprints_survive_new_builds_but_not_other_findings() -> None:
     a = fingerprint("4.17.20", DIGEST, "1.0")
-    b = fingerprint("4.17.19", "sha256:" + "cd" * 32, "2.0")
-    assert a == b
-    assert set(a) == {"gate/v1", "primaryLocationLineHash"}
-    assert a["primaryLocationLineHash"] == a["gate/v1"][:16] + ":1"
+    assert fingerprint("4.17.20", "sha256:" + "cd" * 32, "2.0") == a  # the same finding
+    assert set(a) == {"gate/v2", "primaryLocationLineHash"}
+    assert a["primaryLocationLineHash"] == a["gate/v2"][:16] + ":1"
     assert fingerprint("4.17.20", DIGEST, "1.0", name="underscore") != a
+    assert fingerprint("4.17.19", DIGEST, "1.0") != a  # another version: another finding
 
 
 def test_excepted_results_are_suppressed_with_the_reason() -> None:
@@ -245,9 +250,13 @@ def test_levels_and_messages_follow_the_decision(
     decision: Decision, level: str, words: str
 ) -> None:
     f = vuln()
-    doc, _ = render_sarif(verdict([image_input([f])], [decided(f, decision)]), root=DATA)
+    v = verdict([image_input([f])], [decided(f, decision)])
+    doc, _ = render_sarif(v, root=DATA, include="all")
     (res,) = doc["runs"][0]["results"]
     assert res["level"] == level and words in res["message"]["text"]
+    attention, _ = render_sarif(v, root=DATA)  # the default: only what needs attention
+    kept = decision in (Decision.FAIL, Decision.WARN)
+    assert len(attention["runs"][0]["results"]) == kept
     assert res["properties"] == {
         "gate/decision": decision.value,
         "gate/rule": "vulnerabilities.fail_on",
@@ -257,7 +266,7 @@ def test_levels_and_messages_follow_the_decision(
 
 def test_non_failure_kinds_stay_that_kind() -> None:
     f = code_finding(status="notApplicable")
-    doc, _ = render_sarif(verdict([sarif_input([f])], [decided(f, Decision.PASS)]))
+    doc, _ = render_sarif(verdict([sarif_input([f])], [decided(f, Decision.PASS)]), include="all")
     (res,) = doc["runs"][0]["results"]
     assert (res["kind"], res["level"]) == ("notApplicable", "none")
     assert schema_errors(doc) == []
@@ -286,7 +295,7 @@ def test_category_and_location_overrides() -> None:
     v = verdict([image_input([f]), sarif_input([c])], [decided(f), decided(c)])
     doc, _ = render_sarif(v, category="/nightly/", location="deploy/Containerfile", root=DATA)
     cats = sorted(r["automationDetails"]["id"] for r in doc["runs"])
-    assert cats == ["nightly/sarif/codeql/", "nightly/trivy/ghcr.io/acme/app/"]
+    assert cats == ["nightly/sarif/codeql/codeql.sarif/", "nightly/trivy/ghcr.io/acme/app/"]
     trivy = next(r for r in doc["runs"] if r["tool"]["driver"]["name"] == "gate")
     loc = trivy["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
     assert loc == {"uri": "deploy/Containerfile"}
@@ -365,7 +374,7 @@ def big_verdict(n_vulns: int, n_tools: int, failing_every: int) -> Any:
 
 def test_limits_cut_runs_and_results_keeping_failing_ones_first() -> None:
     v = big_verdict(30_000, 25, failing_every=150)
-    doc, notes = render_sarif(v, root=DATA)
+    doc, notes = render_sarif(v, root=DATA, include="all", location="Dockerfile")
     runs = doc["runs"]
     assert len(runs) == limits.MAX_RUNS
     names = {r["tool"]["driver"]["name"] for r in runs}
@@ -390,7 +399,7 @@ def test_limits_cut_runs_and_results_keeping_failing_ones_first() -> None:
 
 def test_failing_results_beyond_a_limit_are_announced_loudly() -> None:
     v = big_verdict(25_010, 0, failing_every=1)
-    _, notes = render_sarif(v, root=DATA)
+    _, notes = render_sarif(v, root=DATA, location="Dockerfile")
     (note,) = notes
     assert note.startswith("LIMIT EXCEEDED") and "10 FAILING results are NOT in the SARIF" in note
 
@@ -403,7 +412,7 @@ def test_the_gzip_limit_drops_lowest_priority_results() -> None:
         f = vuln(f"CVE-2024-{i:05d}", name=f"pkg{i}", pointer=f"R[{i}]")
         findings.append(decided(f, Decision.FAIL if i < 50 else Decision.PASS, reason=noise))
     v = verdict([image_input([d.finding for d in findings])], findings)
-    doc, notes = render_sarif(v, root=DATA)
+    doc, notes = render_sarif(v, root=DATA, include="all", location="Dockerfile")
     data = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
     assert len(gzip.compress(data, compresslevel=6)) <= limits.MAX_GZIP_BYTES
     (note,) = notes
@@ -418,8 +427,8 @@ def test_write_sarif_writes_the_rendered_document(tmp_path: Path) -> None:
     f = vuln()
     v = verdict([image_input([f])], [decided(f)])
     out = tmp_path / "gate.sarif"
-    assert write_sarif(v, out, root=DATA) == []
-    assert json.loads(out.read_text()) == render_sarif(v, root=DATA)[0]
+    assert write_sarif(v, out, root=DATA, location="Dockerfile") == []
+    assert json.loads(out.read_text()) == render_sarif(v, root=DATA, location="Dockerfile")[0]
     assert not (tmp_path / "gate.sarif.tmp").exists()
     with pytest.raises(OSError):
         write_sarif(v, tmp_path / "missing-dir" / "x.sarif")
@@ -430,7 +439,7 @@ def test_a_merged_multi_source_verdict_is_valid() -> None:
     runs += [load_report(InputKind.SARIF, DATA / n) for n in SARIF_FILES]
     runs.append(load_report(InputKind.SARIF, DATA / "sarif-2.0.0-prerelease-REJECT.sarif"))
     v = evaluate(runs, POLICY, NOW)
-    doc, _ = render_sarif(v, root=DATA)
+    doc, _ = render_sarif(v, root=DATA, include="all")
     assert schema_errors(doc) == []
     check_github_rules(doc)
     assert "gate" in {r["tool"]["driver"]["name"] for r in doc["runs"]}
@@ -470,14 +479,14 @@ def test_every_corpus_report_gives_valid_sarif(corpus_dir: Path) -> None:
         run = load_report(kind, path)
         runs.append(run)
         v = evaluate([run], POLICY, NOW)
-        doc, _ = render_sarif(v, root=corpus_dir)
+        doc, _ = render_sarif(v, root=corpus_dir, include="all")
         assert schema_errors(sampled(doc)) == [], path
         check_github_rules(doc)
         assert sum(len(r["results"]) for r in doc["runs"]) == len(v.findings), path
     ok = [r for r in runs if r.status.value == "ok"]
     assert {InputKind.SARIF, InputKind.TRIVY} <= {r.kind for r in ok}
     merged = evaluate(ok, POLICY, NOW)
-    doc, notes = render_sarif(merged, root=corpus_dir)
+    doc, notes = render_sarif(merged, root=corpus_dir, include="all")
     assert schema_errors(sampled(doc)) == []
     check_github_rules(doc)
     written = sum(len(r["results"]) for r in doc["runs"])

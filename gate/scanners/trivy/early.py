@@ -42,6 +42,7 @@ from gate.scanners.trivy.command import (
     input_target,
     registry_target,
 )
+from gate.scanners.trivy.vouch import parse_pin, vouch
 
 if TYPE_CHECKING:
     from gate.oci.deadline import Deadline
@@ -60,12 +61,18 @@ VALUE_OPTIONS = frozenset(
         "--branch",
         "--policy",
         "--exceptions",
+        "--vex",
+        "--ignore-file",
+        "--openvex",
+        "--cyclonedx",
         "--json",
         "--summary",
         "--sarif-output",
         "--sarif-location",
         "--sarif-category",
+        "--sarif-include",
         "--trivy-bin",
+        "--trivy-sha256",
         "--scan-timeout",
         "--now",
         "--platform",
@@ -295,6 +302,8 @@ def start(args: Sequence[str]) -> EarlyScan | None:
         env = dict(os.environ)
         workdir = Path(tempfile.mkdtemp(prefix="gate-trivy-"))
         trivy = find_trivy(found.get("--trivy-bin"), env)
+        # never start a binary that is not the pinned one or is known-malicious
+        vouch(trivy, parse_pin(found.get("--trivy-sha256")))
         budget = timeout
         if "IMAGE" in found:
             ahead = resolve_ahead(found, timeout, env)

@@ -56,6 +56,7 @@ from gate.progress import Progress
 from gate.scanners.trivy import db as trivy_db
 from gate.scanners.trivy import early, process
 from gate.scanners.trivy import report as trivy_report
+from gate.scanners.trivy import vouch as trivy_vouch
 from gate.scanners.trivy.command import (
     FINDINGS_EXIT,
     INSTALL_HINT,
@@ -251,6 +252,8 @@ class _Scan:
         self.bar.phase("checking the vulnerability DB")
         version = self._version(trivy)
         self.facts["trivy_db"] = trivy_db.facts(version)
+        for reported in (version.version, *(t.version for t in run.tools)):
+            trivy_vouch.check_version(trivy, reported)
         subject = self._subject(run)
         trivy_report.agrees(run, result.returncode, self.display)
         if version.version and not any(t.version for t in run.tools):
@@ -338,10 +341,13 @@ def scan_image(
     progress: bool,
     platform: str | None = None,
     insecure: bool = False,
+    trivy_sha256: str | None = None,
 ) -> SourceRun:
     """Scan a registry image (`image`) or an image archive (`input_path`) with trivy;
     `platform` (`os/arch[/variant]`) picks one platform of a multi-platform registry image;
-    `insecure` allows plain HTTP and unverified TLS to its registry (`--insecure`).
+    `insecure` allows plain HTTP and unverified TLS to its registry (`--insecure`);
+    `trivy_sha256` pins the binary (`gate.scanners.trivy.vouch`, which also refuses
+    known-malicious releases before trivy runs).
 
     Returns a `SourceRun` of kind `trivy`; any failure is a `SourceRun` with status `error`.
     Raises `UsageError` only for a bad call: both or neither target, an unparseable image
@@ -371,6 +377,8 @@ def scan_image(
         try:
             scan.check_input()
             trivy = find_trivy(trivy_bin, scan.env)
+            binary = trivy_vouch.vouch(trivy, trivy_sha256)
+            scan.facts["trivy_binary"] = binary.facts()
             run = scan.run(trivy)
         except (ScannerError, RegistryError) as e:
             bar.close(final="failed")
