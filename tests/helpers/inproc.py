@@ -54,5 +54,5 @@ def run(*args: str | Path, env: dict[str, str] | None = None) -> Ran:
             code = None
     assert isinstance(code, int), code
     stdout, stderr = _text(out), _text(err)
-    assert "Traceback" not in stderr
+    assert "Traceback" not in stderr, stderr
     return Ran(code, stdout, stderr)

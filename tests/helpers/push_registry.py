@@ -32,6 +32,16 @@ INDEX = "application/vnd.oci.image.index.v1+json"
 _NAME = r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*"
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up (httpx closing a kept-alive connection) is no test failure:
+    no traceback on stderr, which in-process CLI tests read."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass
+
+
 def _sha(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
@@ -56,7 +66,7 @@ class PushRegistry:
         self.refs: dict[tuple[str, str], dict[str, dict[str, object]]] = {}
         self.requests: list[tuple[str, str]] = []
         self.lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _QuietServer | None = None
         for repo, layout in (layouts or {}).items():
             self._seed(repo, layout)
 
@@ -80,7 +90,7 @@ class PushRegistry:
         return f"127.0.0.1:{self._server.server_address[1]}"
 
     def start(self) -> PushRegistry:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server = _QuietServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

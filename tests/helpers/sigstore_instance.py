@@ -55,6 +55,16 @@ REF = "refs/heads/main"
 IDENTITY = f"https://github.com/{REPO}/{WORKFLOW}@{REF}"
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up (a fault test, or a closed kept-alive connection) is no test
+    failure: no traceback on stderr, which in-process CLI tests read."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass
+
+
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
@@ -127,7 +137,7 @@ class SigstoreInstance:
         self.fault: str | None = None
         self.slow_seconds = 5.0
         self.requests: list[str] = []
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _QuietServer | None = None
         name = x509.Name(
             [
                 x509.NameAttribute(NameOID.ORGANIZATION_NAME, "gate-test"),
@@ -161,7 +171,7 @@ class SigstoreInstance:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def __enter__(self) -> SigstoreInstance:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server = _QuietServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
