@@ -101,6 +101,59 @@ def check(
             help="A saved GitHub branch-protection or rules/branches API response.",
         ),
     ] = [],  # noqa: B006
+    python_project: Annotated[
+        list[Path],
+        typer.Option(
+            "--python-project",
+            metavar="PATH",
+            help="Run pip-audit on a requirements file, a pyproject.toml or a directory with "
+            "one (or with a pylock.toml).",
+        ),
+    ] = [],  # noqa: B006
+    python_env: Annotated[
+        bool, typer.Option("--python-env", help="Run pip-audit on the environment gate runs in.")
+    ] = False,
+    python_no_deps: Annotated[
+        bool,
+        typer.Option(
+            "--python-no-deps",
+            help="The requirements are fully pinned: audit them as written (pip-audit "
+            "--no-deps --disable-pip), resolving nothing.",
+        ),
+    ] = False,
+    osv_url: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            help="OSV service for pip-audit and severities (default: $PIP_AUDIT_OSV_URL, "
+            "then api.osv.dev).",
+        ),
+    ] = None,
+    index_url: Annotated[
+        str | None,
+        typer.Option(metavar="URL", help="Package index pip-audit resolves requirements from."),
+    ] = None,
+    vulnerability_service: Annotated[
+        str,
+        typer.Option(metavar="osv|pypi|esms", help="pip-audit's vulnerability service."),
+    ] = "osv",
+    npm_project: Annotated[
+        list[Path],
+        typer.Option(
+            "--npm-project", metavar="DIR", help="Run `npm audit` in DIR (it needs a lockfile)."
+        ),
+    ] = [],  # noqa: B006
+    npm_registry: Annotated[
+        str | None, typer.Option(metavar="URL", help="The registry npm audit asks.")
+    ] = None,
+    npm_lockfile: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="PATH",
+            help="The package-lock.json an --npm-audit report was made from (installed "
+            "versions for npm 7+ findings).",
+        ),
+    ] = None,
     github_repo: Annotated[
         str | None,
         typer.Option(
@@ -156,7 +209,8 @@ def check(
         float,
         typer.Option(
             metavar="SECONDS",
-            help="Seconds before a trivy scan is killed (an ERROR); above 0, at most a week.",
+            help="Seconds before a trivy scan or an audit is killed (an ERROR); above 0, at "
+            "most a week.",
         ),
     ] = 600.0,
     max_input_bytes: Annotated[
@@ -203,12 +257,30 @@ def check(
     wiring.check_limits(scan_timeout=scan_timeout, max_input_bytes=max_input_bytes)
     when = wiring.parse_now(now)
     pol, ref = wiring.load_policy_and_exceptions(policy, exceptions, when)
-    if not any(
-        [image, input_path, trivy, npm_audit, pip_audit, sarif, branch_protection, github_repo]
+    from gate.audit.collect import AuditRequest
+
+    audits = AuditRequest(
+        python_project=python_project,
+        python_env=python_env,
+        python_no_deps=python_no_deps,
+        osv_url=osv_url,
+        index_url=index_url,
+        vulnerability_service=vulnerability_service,
+        npm_project=npm_project,
+        npm_registry=npm_registry,
+        npm_lockfile=npm_lockfile,
+        timeout=scan_timeout,
+    )
+    if (
+        not any(
+            [image, input_path, trivy, npm_audit, pip_audit, sarif, branch_protection, github_repo]
+        )
+        and not audits.any()
     ):
         raise UsageError(
-            "nothing to check: give an IMAGE, --input, or a report "
-            "(--trivy, --npm-audit, --pip-audit, --sarif, --branch-protection, --github-repo)"
+            "nothing to check: give an IMAGE, --input, a report (--trivy, --npm-audit, "
+            "--pip-audit, --sarif, --branch-protection, --github-repo) or an audit "
+            "(--python-project, --python-env, --npm-project)"
         )
     collect = functools.partial(
         wiring.collect,
@@ -222,6 +294,7 @@ def check(
         github_repo=github_repo,
         branch=branch,
         policy=pol,
+        audits=audits,
         trivy_bin=trivy_bin,
         scan_timeout=scan_timeout,
         verify_digest=verify_digest,

@@ -19,6 +19,7 @@ import typer
 from gate.errors import OutputError, UsageError
 
 if TYPE_CHECKING:
+    from gate.audit.collect import AuditRequest
     from gate.models import PolicyRef, SourceRun, Verdict
     from gate.policy.model import Policy
 
@@ -94,6 +95,7 @@ def collect(
     branch: str | None,
     policy: Policy,
     trivy_bin: str | None,
+    audits: AuditRequest | None = None,
     scan_timeout: float,
     verify_digest: bool,
     platform: str | None = None,
@@ -127,6 +129,12 @@ def collect(
         (InputKind.BRANCH_PROTECTION, branch_protection),
     ):
         runs += [load_report(kind, p) for p in paths]
+    if audits is not None:
+        from gate.audit.collect import run_audits, scope_warnings, with_lockfile
+
+        runs = with_lockfile(runs, audits.npm_lockfile)
+        runs += run_audits(audits)
+        runs = scope_warnings(runs, policy)
     if github_repo is not None:
         from gate.github_protection import fetch_branch_protection
 
