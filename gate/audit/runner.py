@@ -22,6 +22,14 @@ LINE_MAX = 300
 """Longer stderr lines are cut (a minified stack trace, a JSON body)."""
 
 
+_TRACEBACK = "Traceback (most recent call last):"
+_CHAIN_LINES = (
+    _TRACEBACK,
+    "During handling of the above exception",
+    "The above exception was the direct cause",
+)
+
+
 class ToolRun:
     """How a tool run ended: exit code, stdout bytes and stderr text."""
 
@@ -46,7 +54,14 @@ def hermetic_env(
 def tail(stderr: str, env: Mapping[str, str]) -> str:
     """The last stderr lines, redacted and cut, as an indented block (or "")."""
     secrets = secret_values(env)
-    lines = [line.rstrip() for line in stderr.splitlines() if line.strip()][-TAIL_SHOWN:]
+    lines = [line.rstrip() for line in stderr.splitlines() if line.strip()]
+    if _TRACEBACK in stderr:
+        # A Python traceback's tail is frames: keep the log lines and each exception's own
+        # line (the chain's causes say what failed, e.g. `HTTPError: 503 Server Error`).
+        lines = [
+            line for line in lines if not line[:1].isspace() and not line.startswith(_CHAIN_LINES)
+        ]
+    lines = lines[-TAIL_SHOWN:]
     if not lines:
         return ""
     shown = []

@@ -61,3 +61,37 @@ UNRATED_RECORD: dict[str, Any] = {
         }
     ],
 }
+
+
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from gate.cli import main  # noqa: E402
+from tests.helpers.audit_servers import dead_url  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No audit in these tests may reach the internet: every proxy variable points at a port
+    nothing listens on, and only 127.0.0.1 bypasses it (pip and npm honour both)."""
+    dead = dead_url()
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, dead)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    monkeypatch.setenv("PIP_INDEX_URL", dead + "/simple")
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+
+
+def gate(tmp_path: Path, *args: str) -> tuple[int, dict[str, Any], str]:
+    """Run `gate check ARGS --json FILE` in process: (exit code, JSON verdict, stderr+stdout)."""
+    out = tmp_path / "verdict.json"
+    with pytest.raises(SystemExit) as info:
+        main(["check", *args, "--json", str(out)])
+    code = info.value.code
+    assert isinstance(code, int)
+    verdict = json.loads(out.read_text()) if out.exists() else {}
+    return code, verdict, ""
