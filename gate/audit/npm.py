@@ -4,7 +4,8 @@ npm is found as `$GATE_NPM`, then `npm` on `PATH`. It runs in DIR (which must ho
 `package-lock.json` or `npm-shrinkwrap.json`) with an argv list, `--registry` passed
 through, and the environment's `npm_config_*` variables and `NODE_ENV` removed, so none of
 them can omit dependency types, change the audit level or point at another registry
-unnoticed; every dependency type is included on argv. npm audit exits 0 with no
+unnoticed; every dependency type is included on argv, and npm gets an empty cache of its
+own (it caches advisory calculations). npm audit exits 0 with no
 vulnerability and 1 with some, and 1 on a failure too, with `{"error": …}` on stdout
 (ENOAUDIT, a registry error): the report must agree with the exit code.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from gate.audit import runner
@@ -66,7 +68,12 @@ def audit_npm(project: Path, *, registry: str | None, timeout: float) -> SourceR
         if registry:
             argv.append(f"--registry={registry}")
         facts["argv"] = redact_argv(argv, secrets)
-        done = runner.run_tool(TOOL, argv, env=env, timeout=timeout, cwd=str(project))
+        with tempfile.TemporaryDirectory(prefix="gate-npm-cache-") as cache:
+            # A cache of its own: npm keeps advisory calculations (severity, ranges) in its
+            # cache, and gate judges what the registry answers now, not what it once did.
+            done = runner.run_tool(
+                TOOL, [*argv, f"--cache={cache}"], env=env, timeout=timeout, cwd=str(project)
+            )
         run = _read(done, display, env)
         run = with_versions(run, versions, str(lockfile))
     except (ScannerError, InputError) as e:

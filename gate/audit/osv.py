@@ -45,7 +45,7 @@ class _Severity(_Raw):
     score: str
 
 
-class _Record(_Raw):
+class OsvRecord(_Raw):
     id: str
     aliases: list[str] = []
     severity: list[_Severity] = []
@@ -54,7 +54,7 @@ class _Record(_Raw):
 
 @cache
 def _shape() -> Shape | None:
-    return shape_of(_Record)
+    return shape_of(OsvRecord)
 
 
 def query_url(osv_url: str) -> str:
@@ -63,7 +63,7 @@ def query_url(osv_url: str) -> str:
     return url if url.endswith("/v1/query") else f"{url}/v1/query"
 
 
-def rate(record: _Record) -> tuple[Severity, str] | None:
+def rate(record: OsvRecord) -> tuple[Severity, str] | None:
     """The record's own severity and where it came from (`CVSS_V3`, …), or None."""
     from cvss import CVSS3, CVSS4, CVSSError
 
@@ -92,7 +92,7 @@ class OsvRecords:
         self.base = query_url(osv_url).removesuffix("/v1/query")
         self.deadline = deadline
         """`time.monotonic()` by which every read must be over."""
-        self._cache: dict[str, _Record | None] = {}
+        self._cache: dict[str, OsvRecord | None] = {}
         self._client: Any = None
         self.fetched = 0
 
@@ -112,7 +112,7 @@ class OsvRecords:
             bound_by(self._client, clock)  # a trickling server ends at the deadline too
         return self._client
 
-    def get(self, vuln_id: str) -> _Record | None:
+    def get(self, vuln_id: str) -> OsvRecord | None:
         """The record of `vuln_id`, or None when the service has none (404)."""
         if vuln_id in self._cache:
             return self._cache[vuln_id]
@@ -141,7 +141,7 @@ class OsvRecords:
             raise ScannerError(f"OSV service {self.base}: {vuln_id}: record larger than 8 MiB")
         where = f"OSV record {url}"
         try:
-            record = _Record.model_validate(load_strict(body, where, _shape()))
+            record = OsvRecord.model_validate(load_strict(body, where, _shape()))
         except InputError as e:
             raise ScannerError(e.diagnostics()) from e
         except ValidationError as e:
