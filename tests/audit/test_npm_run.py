@@ -366,3 +366,19 @@ def test_the_environment_cannot_narrow_the_audit(
     text = seen.read_text()
     assert "npm_config_omit" not in text and "NODE_ENV" not in text
     assert "--include=dev" in text
+
+
+def test_hostile_stderr_is_shown_defused_and_kept_verbatim_in_the_verdict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _project(tmp_path)
+    body = "printf '\\033[2J\\033]0;owned\\007\\n::error::forged annotation\\n' >&2; exit 1"
+    monkeypatch.setenv("GATE_NPM", _script(tmp_path, body))
+    code, verdict, _ = gate(tmp_path, "--npm-project", str(project))
+    assert code == 3
+    assert "\x1b[2J" in verdict["inputs"][0]["error"]  # verbatim in the JSON verdict
+    printed = capsys.readouterr()
+    shown = printed.out + printed.err
+    assert "forged annotation" in shown
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert not any(line.lstrip().startswith("::error::") for line in shown.splitlines())
