@@ -49,31 +49,28 @@ class Service(enum.StrEnum):
 def source_args(project: Path | None, *, no_deps: bool, index_url: str | None) -> list[str]:
     """pip-audit's arguments naming what to audit (module docstring); `UsageError` for a
     PATH that is none of those."""
+    requirements = project is not None and project.is_file() and project.name != "pyproject.toml"
+    if (no_deps or index_url) and not requirements:
+        raise UsageError(
+            "--python-no-deps and --index-url apply to a requirements file (pip-audit -r)"
+        )
     if project is None:
-        if no_deps or index_url:
-            raise UsageError("--python-no-deps and --index-url need a requirements file")
         return []
     if project.is_dir():
         if any(project.glob("pylock.toml")) or any(project.glob("pylock.*.toml")):
-            args = [str(project), "--locked"]
-        elif (project / "pyproject.toml").is_file():
-            args = [str(project)]
-        else:
-            raise UsageError(
-                f"--python-project {project}: a directory without pyproject.toml or pylock.toml"
-            )
-        if no_deps:
-            raise UsageError("--python-no-deps applies to a requirements file, not a project")
-    elif project.name == "pyproject.toml" and project.is_file():
-        if no_deps:
-            raise UsageError("--python-no-deps applies to a requirements file, not a project")
-        args = [str(project.parent)]
-    elif project.is_file():
-        args = ["-r", str(project)]
-        if no_deps:
-            args += ["--no-deps", "--disable-pip"]
-    else:
+            return [str(project), "--locked"]
+        if (project / "pyproject.toml").is_file():
+            return [str(project)]
+        raise UsageError(
+            f"--python-project {project}: a directory without pyproject.toml or pylock.toml"
+        )
+    if not project.is_file():
         raise UsageError(f"--python-project {project}: no such file or directory")
+    if project.name == "pyproject.toml":
+        return [str(project.parent)]
+    args = ["-r", str(project)]
+    if no_deps:
+        args += ["--no-deps", "--disable-pip"]
     if index_url:
         args += ["--index-url", index_url]
     return args

@@ -70,9 +70,21 @@ VALUE_OPTIONS = frozenset(
         "--now",
         "--platform",
         "--max-input-bytes",
+        "--python-project",
+        "--osv-url",
+        "--index-url",
+        "--vulnerability-service",
+        "--npm-project",
+        "--npm-registry",
+        "--npm-lockfile",
     }
 )
-FLAG_OPTIONS = frozenset({"--verify-digest", "--no-verify-digest", "--insecure", "--verbose", "-v"})
+FLAG_OPTIONS = frozenset(
+    {
+        *("--verify-digest", "--no-verify-digest", "--insecure", "--verbose", "-v"),
+        *("--python-env", "--python-no-deps"),
+    }
+)
 DEFAULT_TIMEOUT = 600.0
 MAX_TIMEOUT = 7 * 86400.0
 """A week: longer is a typo, and larger numbers overflow the waits."""

@@ -209,3 +209,32 @@ def test_usage_errors(
     (tmp_path / "x.json").write_text("{}")
     code, _, _ = gate(tmp_path, *args)
     assert code == 2
+
+
+def test_what_a_path_audits(tmp_path: Path) -> None:
+    from gate.audit.pip_audit import source_args
+    from gate.errors import UsageError
+
+    req = _requirements(tmp_path, "six==1.16.0\n")
+    assert source_args(req, no_deps=True, index_url="http://127.0.0.1:9/simple") == [
+        *("-r", str(req), "--no-deps", "--disable-pip"),
+        *("--index-url", "http://127.0.0.1:9/simple"),
+    ]
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\n')
+    assert source_args(project, no_deps=False, index_url=None) == [str(project)]
+    assert source_args(project / "pyproject.toml", no_deps=False, index_url=None) == [str(project)]
+    (project / "pylock.dev.toml").write_text('lock-version = "1.0"\n')
+    assert source_args(project, no_deps=False, index_url=None) == [str(project), "--locked"]
+    assert source_args(None, no_deps=False, index_url=None) == []
+    for path, no_deps, index in [
+        (project, True, None),
+        (project / "pyproject.toml", False, "http://127.0.0.1:9/simple"),
+        (None, True, None),
+        (tmp_path / "empty-dir", False, None),
+        (tmp_path / "missing.txt", False, None),
+    ]:
+        (tmp_path / "empty-dir").mkdir(exist_ok=True)
+        with pytest.raises(UsageError):
+            source_args(path, no_deps=no_deps, index_url=index)
