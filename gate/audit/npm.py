@@ -100,6 +100,16 @@ def _read(done: runner.ToolRun, display: str, env: dict[str, str]) -> SourceRun:
 
     if done.returncode not in (0, 1):
         raise runner.failure(TOOL, f"exited {_exit(done.returncode)}", done.stderr, env)
+    from gate.files import max_input_bytes
+
+    if len(done.stdout) > max_input_bytes():
+        raise runner.failure(
+            TOOL,
+            f"wrote {len(done.stdout):,} bytes, over the limit of {max_input_bytes():,} bytes "
+            "(--max-input-bytes)",
+            done.stderr,
+            env,
+        )
     if not done.stdout.strip():
         raise runner.failure(
             TOOL, f"exited {done.returncode} and wrote no report", done.stderr, env

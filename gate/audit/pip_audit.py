@@ -126,7 +126,7 @@ def audit_python(
             shown = [a if a != str(out) else "REPORT" for a in argv[1:]]
             facts["argv"] = redact_argv(shown, secrets)
             done = runner.run_tool(TOOL, argv, env=env, timeout=budget)
-            raw = out.read_bytes() if out.is_file() else b""
+            raw = _report(out)
         run = _read(raw, done, display, env)
         records = OsvRecords(osv, deadline=deadline)
         try:
@@ -176,6 +176,18 @@ def _read(raw: bytes, done: runner.ToolRun, display: str, env: dict[str, str]) -
             env,
         )
     return run
+
+
+def _report(path: Path) -> bytes:
+    """The report pip-audit wrote (b"" if none), under `--max-input-bytes`."""
+    from gate.files import FileProblem, max_input_bytes, read_regular
+
+    if not path.exists():
+        return b""
+    try:
+        return read_regular(path, max_input_bytes(), "--max-input-bytes")
+    except FileProblem as e:
+        raise ScannerError(f"{TOOL}: its report {e}") from e
 
 
 def _url_secrets(*urls: str | None) -> dict[str, str]:

@@ -382,3 +382,15 @@ def test_hostile_stderr_is_shown_defused_and_kept_verbatim_in_the_verdict(
     assert "forged annotation" in shown
     assert "\x1b" not in shown and "\x07" not in shown
     assert not any(line.lstrip().startswith("::error::") for line in shown.splitlines())
+
+
+def test_a_report_over_the_size_limit_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = _project(tmp_path)
+    saved = tmp_path / "saved.json"
+    saved.write_text(json.dumps(_saved_report()))
+    monkeypatch.setenv("GATE_NPM", _script(tmp_path, f"cat {saved}; exit 1"))
+    code, verdict, _ = gate(tmp_path, "--npm-project", str(project), "--max-input-bytes", "100")
+    assert code == 3
+    assert "over the limit of 100 bytes" in verdict["inputs"][0]["error"]

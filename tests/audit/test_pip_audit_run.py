@@ -238,3 +238,11 @@ def test_what_a_path_audits(tmp_path: Path) -> None:
         (tmp_path / "empty-dir").mkdir(exist_ok=True)
         with pytest.raises(UsageError):
             source_args(path, no_deps=no_deps, index_url=index)
+
+
+def test_a_report_over_the_size_limit_is_an_error(tmp_path: Path) -> None:
+    req = _requirements(tmp_path, "requests==2.19.0\n")
+    with OsvServer(RECORDS) as osv:
+        code, verdict = _check(tmp_path, osv.query_url, req, "--max-input-bytes", "64")
+    assert code == 3
+    assert "pip-audit: its report is" in verdict["inputs"][0]["error"]
