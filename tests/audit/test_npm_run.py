@@ -389,8 +389,9 @@ def test_a_report_over_the_size_limit_is_an_error(
 ) -> None:
     project = _project(tmp_path)
     saved = tmp_path / "saved.json"
-    saved.write_text(json.dumps(_saved_report()))
+    saved.write_text(json.dumps(_saved_report()) + " " * 200_000)  # the lockfile is far smaller
     monkeypatch.setenv("GATE_NPM", _script(tmp_path, f"cat {saved}; exit 1"))
-    code, verdict, _ = gate(tmp_path, "--npm-project", str(project), "--max-input-bytes", "100")
+    code, verdict, _ = gate(tmp_path, "--npm-project", str(project), "--max-input-bytes", "100K")
     assert code == 3
-    assert "over the limit of 100 bytes" in verdict["inputs"][0]["error"]
+    assert "npm audit: wrote 20" in verdict["inputs"][0]["error"]
+    assert "over the limit of 102,400 bytes" in verdict["inputs"][0]["error"]
