@@ -130,9 +130,10 @@ def collect(
     ):
         runs += [load_report(kind, p) for p in paths]
     if audits is not None:
-        from gate.audit.collect import run_audits, scope_warnings, with_lockfile
+        from gate.audit.collect import rate_saved, run_audits, scope_warnings, with_lockfile
 
         runs = with_lockfile(runs, audits.npm_lockfile)
+        runs = rate_saved(runs, audits)
         runs += run_audits(audits)
         runs = scope_warnings(runs, policy)
     if github_repo is not None:

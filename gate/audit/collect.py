@@ -61,8 +61,8 @@ def run_audits(request: AuditRequest) -> list[SourceRun]:
             )
             for target in targets
         ]
-    elif request.python_no_deps or request.osv_url or request.index_url:
-        raise UsageError("--python-no-deps, --osv-url and --index-url need --python-project")
+    elif request.python_no_deps or request.index_url:
+        raise UsageError("--python-no-deps and --index-url need --python-project")
     if request.npm_project:
         from gate.audit.npm import audit_npm
 
@@ -73,6 +73,45 @@ def run_audits(request: AuditRequest) -> list[SourceRun]:
     elif request.npm_registry:
         raise UsageError("--npm-registry needs --npm-project")
     return runs
+
+
+def rate_saved(runs: list[SourceRun], request: AuditRequest) -> list[SourceRun]:
+    """With `--osv-url`, the saved pip-audit reports' (`--pip-audit`) findings are rated from
+    that OSV service too; without it, a saved report is judged as it is (gate does not know
+    which service its tool asked). A service that fails makes that input an ERROR."""
+    if request.osv_url is None:
+        return runs
+    saved = [r for r in runs if r.kind is InputKind.PIP_AUDIT and r.status is InputStatus.OK]
+    if not saved and not (request.python_project or request.python_env):
+        raise UsageError("--osv-url needs --python-project, --python-env or --pip-audit")
+    if not saved:
+        return runs
+    import time
+
+    from gate.audit.osv import OsvRecords, rate_findings
+    from gate.errors import ScannerError
+
+    records = OsvRecords(request.osv_url, deadline=time.monotonic() + request.timeout)
+    out = []
+    try:
+        for run in runs:
+            if any(run is r for r in saved):
+                try:
+                    run = run.model_copy(
+                        update={"findings": tuple(rate_findings(run.findings, records))}
+                    )
+                except ScannerError as e:
+                    run = run.model_copy(
+                        update={
+                            "status": InputStatus.ERROR,
+                            "error": e.diagnostics(),
+                            "findings": (),
+                        }
+                    )
+            out.append(run)
+    finally:
+        records.close()
+    return out
 
 
 def with_lockfile(runs: list[SourceRun], lockfile: Path | None) -> list[SourceRun]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -193,8 +194,9 @@ def test_an_empty_requirements_file_examined_nothing(tmp_path: Path) -> None:
     ("args", "words"),
     [
         (["--python-project", "missing.txt"], "no such file"),
-        (["--python-env", "--python-no-deps"], "need a requirements file"),
-        (["--osv-url", "http://127.0.0.1:9/v1/query", "--trivy", "x.json"], "--python-project"),
+        (["--python-env", "--python-no-deps"], "apply to a requirements file"),
+        (["--osv-url", "http://127.0.0.1:9/v1/query", "--trivy", "x.json"], "--osv-url"),
+        (["--index-url", "http://127.0.0.1:9/simple", "--trivy", "x.json"], "--index-url"),
         (
             ["--python-project", "r.txt", "--vulnerability-service", "nvd"],
             "--vulnerability-service",
@@ -202,13 +204,18 @@ def test_an_empty_requirements_file_examined_nothing(tmp_path: Path) -> None:
     ],
 )
 def test_usage_errors(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], words: str
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    words: str,
 ) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "r.txt").write_text("six==1.16.0\n")
     (tmp_path / "x.json").write_text("{}")
     code, _, _ = gate(tmp_path, *args)
     assert code == 2
+    assert words in capsys.readouterr().err
 
 
 def test_what_a_path_audits(tmp_path: Path) -> None:
@@ -246,3 +253,52 @@ def test_a_report_over_the_size_limit_is_an_error(tmp_path: Path) -> None:
         code, verdict = _check(tmp_path, osv.query_url, req, "--max-input-bytes", "64")
     assert code == 3
     assert "pip-audit: its report is" in verdict["inputs"][0]["error"]
+
+
+def _saved(tmp_path: Path) -> Path:
+    report = tmp_path / "pip-audit.json"
+    report.write_text(
+        json.dumps(
+            {
+                "dependencies": [
+                    {
+                        "name": "requests",
+                        "version": "2.19.0",
+                        "vulns": [
+                            {
+                                "id": "PYSEC-2018-28",
+                                "fix_versions": ["2.20.0"],
+                                "aliases": ["GHSA-j8r2-6x86-q33q", "CVE-2018-18074"],
+                                "description": "Requests sends credentials over a redirect",
+                            }
+                        ],
+                    },
+                    {"name": "six", "version": "1.16.0", "vulns": []},
+                ],
+                "fixes": [],
+            }
+        )
+    )
+    return report
+
+
+def test_a_saved_report_is_rated_from_the_osv_url_given(tmp_path: Path) -> None:
+    report = _saved(tmp_path)
+    code, verdict, _ = gate(tmp_path, "--pip-audit", str(report))
+    assert code == 1
+    assert verdict["findings"][0]["severity"] == "UNKNOWN"  # no service named: as it is
+    with OsvServer(RECORDS) as osv:
+        code, verdict, _ = gate(tmp_path, "--pip-audit", str(report), "--osv-url", osv.url)
+    assert code == 1
+    [finding] = verdict["findings"]
+    assert finding["severity"] == "HIGH"
+    assert finding["severity_origin"] == "osv:GHSA-j8r2-6x86-q33q:CVSS_V3"
+
+
+def test_a_saved_report_with_the_osv_service_failing_is_an_error(tmp_path: Path) -> None:
+    report = _saved(tmp_path)
+    with OsvServer(RECORDS) as osv:
+        osv.fault("/v1/vulns/", "5xx")
+        code, verdict, _ = gate(tmp_path, "--pip-audit", str(report), "--osv-url", osv.url)
+    assert code == 3
+    assert "HTTP 503" in verdict["inputs"][0]["error"]
