@@ -83,7 +83,6 @@ def run_tool(
     env: Mapping[str, str],
     timeout: float,
     cwd: str | None = None,
-    hint: str = "",
 ) -> ToolRun:
     """Run `argv`; raise `ScannerError` if it cannot start or outlives `timeout` seconds."""
     began = time.monotonic()
@@ -92,5 +91,5 @@ def run_tool(
         if time.monotonic() - began >= timeout:
             raise failure(tool, f"ran longer than {timeout:g} s and was killed", err, env)
         reason = redact(err, secret_values(env))  # `capture` gives the OSError's text
-        raise ScannerError(f"{tool}: cannot run {argv[0]}: {reason}{hint}")
+        raise ScannerError(f"{tool}: cannot run {argv[0]}: {reason}")
     return ToolRun(code, out, err)

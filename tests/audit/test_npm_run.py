@@ -317,6 +317,11 @@ def test_the_registry_password_is_never_shown(
         ("echo '{\"foo\": 1}'; exit 0", "not an npm audit report"),
         ("echo 'npm crashed' >&2; kill -SEGV $$", "killed by signal 11"),
         ("exit 7", "exited with code 7"),
+        (
+            'echo \'{"error": {"code": "ENOAUDIT", "summary": "Your configured '
+            'registry does not support audit requests.", "detail": ""}}\'; exit 1',
+            "npm audit failed (ENOAUDIT)",
+        ),
         ("echo 'nothing to say' >&2; exit 1", "wrote no report"),
     ],
 )
