@@ -8,7 +8,8 @@ What is audited, by PATH:
   written (`--no-deps --disable-pip`: no resolution, no index, no temporary venv);
 - `None`: the Python environment gate itself runs in.
 
-pip-audit runs as `python -m pip_audit` under gate's own interpreter, with an argv list,
+pip-audit runs as `python -I -m pip_audit` under gate's own interpreter (isolated: no
+`PYTHONPATH` can put another `pip_audit` first), with an argv list,
 every output setting on argv (`PIP_AUDIT_*` variables are removed, so none can change the
 format or the service), and a timeout within gate's deadline. pip-audit exits 0 with no
 vulnerability and 1 with some, and 1 on a failure too: the report it wrote (to a file, so
@@ -103,6 +104,7 @@ def audit_python(
             budget = timeout * (1 - SEVERITY_SHARE)
             argv = [
                 sys.executable,
+                "-I",  # isolated: no PYTHONPATH, user site or current directory in front
                 "-m",
                 "pip_audit",
                 "--format",

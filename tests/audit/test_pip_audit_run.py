@@ -302,3 +302,25 @@ def test_a_saved_report_with_the_osv_service_failing_is_an_error(tmp_path: Path)
         code, verdict, _ = gate(tmp_path, "--pip-audit", str(report), "--osv-url", osv.url)
     assert code == 3
     assert "HTTP 503" in verdict["inputs"][0]["error"]
+
+
+def test_pythonpath_cannot_put_another_pip_audit_in_its_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pip-audit runs under gate's interpreter in isolated mode (`-I`): a `pip_audit` on
+    PYTHONPATH that would report a clean result is never run."""
+    fake = tmp_path / "shadow" / "pip_audit"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("")
+    (fake / "__main__.py").write_text(
+        "import sys\n"
+        "out = sys.argv[sys.argv.index('--output') + 1]\n"
+        'open(out, \'w\').write(\'{"dependencies": [{"name": "requests", '
+        '"version": "2.19.0", "vulns": []}], "fixes": []}\')\n'
+    )
+    monkeypatch.setenv("PYTHONPATH", str(fake.parent))
+    req = _requirements(tmp_path, "requests==2.19.0\n")
+    with OsvServer(RECORDS) as osv:
+        code, verdict = _check(tmp_path, osv.query_url, req)
+    assert code == 1, verdict.get("errors")
+    assert [f["package"] for f in verdict["findings"]] == ["requests"]
