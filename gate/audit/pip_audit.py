@@ -3,9 +3,10 @@
 What is audited, by PATH:
 - a directory with a `pylock.toml` / `pylock.*.toml`: its lock files (`--locked`);
 - a directory with a `pyproject.toml`, or that file itself: the project (pip-audit resolves
-  its dependencies, through `--index-url` if given);
-- any other file: a requirements file (`-r`); with `no_deps`, its pins are audited as
-  written (`--no-deps --disable-pip`: no resolution, no index, no temporary venv);
+  its dependencies with pip, from pip's configured index);
+- any other file: a requirements file (`-r`), resolved from `--index-url` if given; with
+  `no_deps`, its pins are audited as written (`--no-deps --disable-pip`: no resolution, no
+  index, no temporary venv);
 - `None`: the Python environment gate itself runs in.
 
 pip-audit runs as `python -I -m pip_audit` under gate's own interpreter (isolated: no
