@@ -41,7 +41,7 @@ from bench._bytecode import compile_gate  # noqa: E402
 from bench.real_image import debian_host_image  # noqa: E402
 from fixtures.make_demo import build as build_demo  # noqa: E402
 from gate.policy.model import TrivySettings  # noqa: E402
-from gate.scanners.trivy_command import FINDINGS_EXIT, build_argv, find_trivy  # noqa: E402
+from gate.scanners.trivy.command import FINDINGS_EXIT, build_argv, find_trivy  # noqa: E402
 from tests.helpers import images, trivydb  # noqa: E402
 
 TRIVY_OK = (0, FINDINGS_EXIT)  # nothing found / found something

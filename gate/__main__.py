@@ -1,6 +1,6 @@
 """The console script (`gate`) and `python -m gate`.
 
-A scan (`gate check IMAGE` or `--input`) starts trivy first (`gate.scanners.early`), so that
+A scan (`gate check IMAGE` or `--input`) starts trivy first (`gate.scanners.trivy.early`), so that
 loading the CLI, pydantic and the policy happens while trivy runs, not before. Ctrl-C and
 SIGTERM stop gate with exit 130 / 143, and trivy with it.
 """
@@ -24,7 +24,7 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 def main() -> NoReturn:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    from gate.scanners import early, process
+    from gate.scanners.trivy import early, process
 
     try:
         early.start(sys.argv[1:])

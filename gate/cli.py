@@ -7,7 +7,6 @@ judge, including any unexpected internal error).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
 import sys
 from pathlib import Path
@@ -15,8 +14,9 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from gate import __version__, wiring
+from gate import __version__, lifetime, wiring
 from gate.errors import GateError, UsageError
+from gate.policy.trivy import DEFAULT_SCAN_TIMEOUT
 
 app = typer.Typer(
     name="gate",
@@ -33,11 +33,6 @@ policy_app = typer.Typer(help="Validate policy files and print their schema.", n
 app.add_typer(policy_app, name="policy")
 
 EXIT_ERROR = 3  # and Result.exit_code: 0 PASS, 1 FAIL; 2 is a usage error (typer's)
-
-# `check` leaves its verdict here: `main` ends the process with `os._exit`, so freeing a
-# large image's findings one by one as the command's frame unwinds (0.1 s) would be wasted.
-# Only the last verdict is kept, so in-process callers (tests) do not accumulate them.
-_last_verdict: list[object] = []
 
 
 def _version(value: bool) -> None:
@@ -56,10 +51,17 @@ def _root(
     """One trustworthy verdict for a supply-chain security gate in CI/CD."""
 
 
+def _note(message: str) -> None:
+    """A note about an output on stderr, escaped (gate's own words, about the verdict)."""
+    from gate.common.sanitize import for_stream
+
+    typer.echo(for_stream(message), err=True)
+
+
 def _err(message: str) -> None:
     """An error on stderr: escaped, no workflow command, and under GitHub Actions inside a
     `::stop-commands::` block (it may quote trivy, a registry or the GitHub API)."""
-    from gate.sanitize import for_stream, github_block
+    from gate.common.sanitize import for_stream, github_block
 
     typer.echo(github_block(for_stream(message) + "\n"), err=True, nl=False)
 
@@ -212,7 +214,7 @@ def check(
             help="Seconds before a trivy scan or an audit is killed (an ERROR); above 0, at "
             "most a week.",
         ),
-    ] = 600.0,
+    ] = DEFAULT_SCAN_TIMEOUT,
     max_input_bytes: Annotated[
         str,
         typer.Option(
@@ -249,11 +251,7 @@ def check(
     ] = False,
 ) -> None:
     """Judge an image and its reports against the policy; print and write the verdict."""
-    import gc
-
-    # A short-lived command that builds tens of thousands of acyclic frozen models (a large
-    # image's findings): the cyclic collector would only walk them again and again.
-    gc.disable()
+    lifetime.pause_collector()  # tens of thousands of acyclic models: see gate.lifetime
     wiring.check_limits(scan_timeout=scan_timeout, max_input_bytes=max_input_bytes)
     when = wiring.parse_now(now)
     pol, ref = wiring.load_policy_and_exceptions(policy, exceptions, when)
@@ -271,19 +269,7 @@ def check(
         npm_lockfile=npm_lockfile,
         timeout=scan_timeout,
     )
-    if (
-        not any(
-            [image, input_path, trivy, npm_audit, pip_audit, sarif, branch_protection, github_repo]
-        )
-        and not audits.any()
-    ):
-        raise UsageError(
-            "nothing to check: give an IMAGE, --input, a report (--trivy, --npm-audit, "
-            "--pip-audit, --sarif, --branch-protection, --github-repo) or an audit "
-            "(--python-project, --python-env, --npm-project)"
-        )
-    collect = functools.partial(
-        wiring.collect,
+    inputs = wiring.Inputs(
         image=image,
         input_path=input_path,
         trivy=trivy,
@@ -293,7 +279,6 @@ def check(
         branch_protection=branch_protection,
         github_repo=github_repo,
         branch=branch,
-        policy=pol,
         audits=audits,
         trivy_bin=trivy_bin,
         scan_timeout=scan_timeout,
@@ -301,32 +286,40 @@ def check(
         platform=platform,
         insecure=insecure,
     )
-    if image is None and input_path is None:
-        runs = collect()
+    if inputs.empty:
+        raise UsageError(
+            "nothing to check: give an IMAGE, --input, a report (--trivy, --npm-audit, "
+            "--pip-audit, --sarif, --branch-protection, --github-repo) or an audit "
+            "(--python-project, --python-env, --npm-project)"
+        )
+    if not inputs.scans:
+        runs = wiring.collect(inputs, pol)
     else:
         # trivy scans for 0.1 s or more: import what judging needs while it runs
-        import gate.scanners.trivy  # noqa: F401 (first: the scan's own imports, uncontended)
+        import gate.scanners.trivy.scan  # noqa: F401 (first: the scan's own imports, uncontended)
 
-        runs = wiring.meanwhile(collect, wiring.import_judging)
+        runs = wiring.meanwhile(lambda: wiring.collect(inputs, pol), wiring.import_judging)
+    from gate.common.sanitize import github_block
     from gate.engine import evaluate
     from gate.report.console import render_console
-    from gate.sanitize import github_block
+    from gate.report.dispatch import write_reports
+    from gate.report.interface import OutputRequest
 
     verdict = evaluate(runs, pol, when, policy_ref=ref)
-    wiring.write_outputs(
-        verdict,
+    outputs = OutputRequest(
         json_path=json_out,
         summary=summary,
         sarif_output=sarif_output,
         sarif_location=sarif_location,
         sarif_category=sarif_category,
     )
+    write_reports(verdict, outputs, os.environ, _note)
     try:
         report = render_console(verdict, color=sys.stdout.isatty())
         typer.echo(github_block(report), nl=False)
     except BrokenPipeError:  # stdout closed (`gate check … | head`): the verdict still stands
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more reaches the pipe
-    _last_verdict[:] = [verdict]
+    lifetime.keep(verdict)
     raise typer.Exit(verdict.result.exit_code)
 
 
@@ -335,8 +328,8 @@ def policy_validate(
     paths: Annotated[list[Path], typer.Argument(help="Policy files to validate.")],
 ) -> None:
     """Validate policy files strictly; exit 2 on the first invalid one."""
+    from gate.common.sanitize import for_stream, text
     from gate.policy.load import load_policy
-    from gate.sanitize import for_stream, text
 
     today = dt.datetime.now(dt.UTC).date()
     for path in paths:
@@ -361,6 +354,14 @@ def verdict_schema() -> None:
     typer.echo(verdict_json_schema(), nl=False)
 
 
+def _traceback() -> None:
+    """`--verbose`: the exception being handled, with its causes (`raise … from e`), on
+    stderr and escaped like any message (a cause may quote a report)."""
+    import traceback
+
+    _err(traceback.format_exc().rstrip())
+
+
 def _run(args: list[str]) -> int:
     """Run the app; every outcome becomes one of gate's exit codes (never 1 on a crash).
 
@@ -378,23 +379,19 @@ def _run(args: list[str]) -> int:
         return EXIT_ERROR
     except GateError as e:
         if verbose:
-            import traceback
-
-            traceback.print_exc()
+            _traceback()
         _err(f"gate: {e.diagnostics()}")
         return e.exit_code
     except Exception as e:  # a bug: never let it read as a policy FAIL (exit 1)
         if verbose:
-            import traceback
-
-            traceback.print_exc()
+            _traceback()
         _err(
             f"gate: internal error: {type(e).__name__}: {e}"
             + ("" if verbose else " (rerun with --verbose for the traceback)")
         )
         return EXIT_ERROR
     finally:
-        from gate.scanners import early
+        from gate.scanners.trivy import early
 
         early.discard()  # a scan started early that this command did not adopt
     return 0
@@ -402,24 +399,11 @@ def _run(args: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """The console script (`gate`, `python -m gate`); `argv` is for in-process callers."""
-    import gc
-
-    collecting = gc.isenabled()  # `check` turns the collector off for its findings
+    collector_was_on = lifetime.collecting()  # `check` pauses it for its findings
     try:
         code = _run(sys.argv[1:] if argv is None else argv)
     finally:
-        from gate.scanners import process
+        from gate.scanners.trivy import process
 
         process.kill_all()  # a scan a signal interrupted: its waiting thread never heard
-    if argv is None:
-        # The process ends here: skip tearing down every finding of a large image one by
-        # one (0.2 s for 50,000), once what was written is flushed.
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
-        os._exit(code)
-    if collecting:
-        gc.enable()  # an in-process caller gets its collector back
-    sys.exit(code)
+    lifetime.end(code, whole_process=argv is None, collector_was_on=collector_was_on)

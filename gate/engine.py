@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gate import __version__
-from gate._fastmodel import gc_paused, maker
+from gate._fastmodel import fields_of, gc_paused, maker
 from gate.merge import merge_findings
 from gate.models import (
     DecidedFinding,
@@ -35,7 +35,7 @@ from gate.models import (
     Verdict,
 )
 from gate.policy.model import Policy, format_duration
-from gate.rules import Rule, RuleDecision, default_rules
+from gate.rules import Assessment, Rule, RuleDecision, default_rules
 from gate.rules.exceptions import ExceptionLedger
 
 
@@ -176,28 +176,29 @@ def evaluate(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     rules = list(default_rules() if rules is None else rules)
+    assessments = [rule.assess(runs, policy, now) for rule in rules]
     errors = check_inputs(runs, policy, now)
-    for rule in rules:
-        errors += rule.check_inputs(runs, policy, now)
+    for a in assessments:
+        errors += a.errors
 
     usable = [r for r in runs if r.status is InputStatus.OK]
     raw_findings: list[Finding] = [f for r in usable for f in r.findings]
-    for rule in rules:
-        raw_findings += rule.derive_findings(usable, policy)
+    for a in assessments:
+        raw_findings += a.findings
     with gc_paused():  # 50,000 acyclic findings would set the cyclic GC off again and again
         findings = merge_findings(raw_findings)
-        return _judge(runs, usable, findings, errors, policy, now, policy_ref, rules)
+        return _judge(runs, findings, errors, policy, now, policy_ref, rules, assessments)
 
 
 def _judge(
     runs: Sequence[SourceRun],
-    usable: list[SourceRun],
     findings: list[Finding],
     errors: list[str],
     policy: Policy,
     now: dt.datetime,
     policy_ref: PolicyRef | None,
     rules: Sequence[Rule],
+    assessments: Sequence[Assessment],
 ) -> Verdict:
 
     by_kind = {id(kind): rule for rule in rules for kind in rule.kinds}
@@ -221,7 +222,7 @@ def _judge(
     ref = policy_ref or _policy_ref(policy)
     labels = [ref.exception_label(i, top_level) for i in range(len(exceptions))]
     for i, f in enumerate(findings):
-        fd = f.__dict__  # a frozen model's fields: plain dict reads on this hot path
+        fd = fields_of(f)  # a frozen model's fields: plain dict reads on this hot path
         kind, seen_by = fd["kind"], fd["sources"]
         kinds.append(id(kind))
         if len(seen_by) == 1:
@@ -258,9 +259,9 @@ def _judge(
         failures.append(f"exceptions matched nothing (exception_rules.fail_on_unused): {ids}")
     notes = list(failures)
     facts: dict[str, Any] = {}
-    for rule in rules:
-        notes += rule.notes(runs, policy)
-        facts.update(rule.facts(usable, policy))
+    for a in assessments:
+        notes += a.notes
+        facts.update(a.facts)
 
     if errors:
         result = Result.ERROR

@@ -11,7 +11,7 @@
   301 for a renamed repository); a redirect to another origin is an error, so that no
   other host's answer is ever judged.
 - Text quoted from an answer is redacted before it is cut: the token and every piece of
-  it of 8 characters or more (`gate.scanners.redact.redact_pieces`).
+  it of 8 characters or more (`gate.common.redact.redact_pieces`).
 - 5xx answers, timeouts and rate limits (429, or 403 with `retry-after`,
   `x-ratelimit-remaining: 0` or a "rate limit" message) are retried with exponential
   backoff (`GATE_GITHUB_BACKOFF` seconds, doubling; default 1), up to
@@ -19,7 +19,7 @@
   slept: gate fails at once and says when to retry.
 - List endpoints follow `Link: rel="next"` on the same host.
 
-Reading a branch's protection with this client is `gate.github_protection`.
+Reading a branch's protection with this client is `gate.branch_protection.fetch`.
 """
 
 from __future__ import annotations
@@ -75,8 +75,8 @@ class Response:
     def message(self) -> str:
         """GitHub's `message` from a JSON error body, else the body's text, whole: the
         client redacts it, then cuts it (`GitHubClient.say`)."""
+        from gate.common.strict_json import strict_loads
         from gate.errors import InputError
-        from gate.strict_json import strict_loads
 
         try:
             data = strict_loads(self.body.decode("utf-8", "replace"), self.url)
@@ -99,8 +99,8 @@ class Response:
                 f"GITHUB_API_URL ({self.base_url}) the API endpoint (https://api.github.com, "
                 "or https://HOST/api/v3 on GitHub Enterprise Server)?"
             )
+        from gate.common.strict_json import strict_loads
         from gate.errors import InputError
-        from gate.strict_json import strict_loads
 
         try:
             return strict_loads(text, f"GET {self.url}")
@@ -111,7 +111,7 @@ class Response:
                 f"GET {self.url} answered {self.status} with malformed JSON ({e.msg} at line "
                 f"{e.lineno}, column {e.colno}): retry; if it persists, a proxy may be "
                 "rewriting GitHub's answers"
-            ) from None
+            ) from e
         except RecursionError as e:
             raise GitHubError(
                 f"GET {self.url} answered {self.status} with JSON nested too deeply to be an "
@@ -130,9 +130,9 @@ def _number(env: Mapping[str, str], name: str, default: float, *, integer: bool)
         return default
     try:
         value = int(raw) if integer else float(raw)
-    except ValueError:
+    except ValueError as e:
         kind = "a whole number" if integer else "a number of seconds"
-        raise UsageError(f"{name} must be {kind}, got {raw!r}") from None
+        raise UsageError(f"{name} must be {kind}, got {raw!r}") from e
     if value < 0 or (not integer and value == 0):
         raise UsageError(f"{name} must be positive, got {raw!r}")
     return value
@@ -179,7 +179,7 @@ class GitHubClient:
         }
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
-        from gate.http_deadline import Deadline, bound_by
+        from gate.common.http_deadline import Deadline, bound_by
 
         self._deadline = Deadline()
         self._http = httpx.Client(
@@ -219,7 +219,7 @@ class GitHubClient:
     def redact(self, text: str) -> str:
         """`text` with the token, and every piece of it long enough to matter, replaced
         (for any message that quotes foreign text)."""
-        from gate.scanners.redact import redact_pieces
+        from gate.common.redact import redact_pieces
 
         return redact_pieces(text, self._token, "<redacted>") if self._token else text
 
@@ -292,6 +292,7 @@ class GitHubClient:
                 problem = f"cannot reach {self.base_url} (check GITHUB_API_URL, network): {detail}"
                 wait = self._backoff(attempt)
             except httpx.HTTPError as e:
+                # Not `from e`: the cause's text is shown only redacted (--verbose prints it).
                 raise GitHubError(f"GET {url}: {self.redact(str(e))}") from None
             else:
                 log.debug("GET %s → %s (attempt %d)", r.url, r.status, attempt + 1)

@@ -352,3 +352,17 @@ class Verdict(_Frozen):
     """Facts the rules established, e.g. `branch_protection`: the effective protection."""
     subject: Subject | None = None
     """The image the verdict is about, when the inputs agree on one."""
+
+
+def fix_phrase(finding: Finding) -> str:
+    """`fixed in 1.2.3`, `no fix released`, `won't be fixed`, … for reasons and summaries."""
+    if finding.fixed_versions:
+        return "fixed in " + ", ".join(finding.fixed_versions)
+    return {
+        FixState.FIXABLE: "a fix exists",
+        FixState.NO_FIX: "no fix released",
+        FixState.WONT_FIX: "the vendor will not fix it",
+        FixState.FIX_DEFERRED: "the vendor deferred the fix",
+        FixState.END_OF_LIFE: "the package is end of life",
+        FixState.UNKNOWN: "fix status unknown",
+    }[finding.fix_state]

@@ -9,7 +9,7 @@ On a terminal (stderr is a TTY, `CI` is not set, `TERM` is not `dumb`) a spinner
 the label, the phase and the elapsed time, redrawn ten times a second and cleared at the
 end. Elsewhere each new phase is one line, `gate: trivy: scanning … (0.0s)`, so CI logs
 stay readable. `enabled=False` prints nothing. Nothing here touches stdout. Labels and
-phases may name an image: they are shown through `gate.sanitize`.
+phases may name an image: they are shown through `gate.common.sanitize`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import time
 from types import TracebackType
 from typing import TextIO
 
-from gate import sanitize
+from gate.common import sanitize
 
 _FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 _ASCII_FRAMES = "|/-\\"

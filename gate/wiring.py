@@ -7,33 +7,24 @@ picks the policy file, reads or scans each input, and writes each requested outp
 from __future__ import annotations
 
 import datetime as dt
-import io
-import os
-import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
-import typer
-
-from gate.errors import OutputError, UsageError
+from gate.errors import UsageError
+from gate.policy.trivy import DEFAULT_SCAN_TIMEOUT
 
 if TYPE_CHECKING:
     from gate.audit.collect import AuditRequest
-    from gate.models import PolicyRef, SourceRun, Verdict
+    from gate.models import PolicyRef, SourceRun
     from gate.policy.model import Policy
-
-
-def _err(message: str) -> None:
-    from gate.sanitize import for_stream
-
-    typer.echo(for_stream(message), err=True)
 
 
 def parse_now(value: str | None) -> dt.datetime:
     if value is None:
         return dt.datetime.now(dt.UTC)
-    from gate.ingest._common import parse_timestamp
+    from gate.common.timestamps import parse_timestamp
 
     parsed = parse_timestamp(value)
     if parsed is None:
@@ -44,8 +35,8 @@ def parse_now(value: str | None) -> dt.datetime:
 def check_limits(*, scan_timeout: float, max_input_bytes: str) -> None:
     """`--scan-timeout` and `--max-input-bytes`: a bad value is a usage error (exit 2);
     a good `--max-input-bytes` becomes the limit every report is read under."""
-    from gate.files import parse_size, set_max_input_bytes
-    from gate.scanners.early import MAX_TIMEOUT, valid_timeout
+    from gate.common.files import parse_size, set_max_input_bytes
+    from gate.scanners.trivy.early import MAX_TIMEOUT, valid_timeout
 
     if not valid_timeout(scan_timeout):
         raise UsageError(
@@ -82,153 +73,91 @@ def load_policy_and_exceptions(
     return policy, ref
 
 
-def collect(
-    *,
-    image: str | None,
-    input_path: Path | None,
-    trivy: list[Path],
-    npm_audit: list[Path],
-    pip_audit: list[Path],
-    sarif: list[Path],
-    branch_protection: list[Path],
-    github_repo: str | None,
-    branch: str | None,
-    policy: Policy,
-    trivy_bin: str | None,
-    audits: AuditRequest | None = None,
-    scan_timeout: float,
-    verify_digest: bool,
-    platform: str | None = None,
-    insecure: bool = False,
-) -> list[SourceRun]:
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """What `gate check` was asked to judge: an image to scan, reports, a GitHub branch."""
+
+    image: str | None = None
+    input_path: Path | None = None
+    trivy: Sequence[Path] = ()
+    npm_audit: Sequence[Path] = ()
+    pip_audit: Sequence[Path] = ()
+    sarif: Sequence[Path] = ()
+    branch_protection: Sequence[Path] = ()
+    github_repo: str | None = None
+    branch: str | None = None
+    trivy_bin: str | None = None
+    scan_timeout: float = DEFAULT_SCAN_TIMEOUT
+    verify_digest: bool = True
+    platform: str | None = None
+    insecure: bool = False
+    audits: AuditRequest | None = None
+    """The audits gate runs itself (`gate.audit`), and their options."""
+
+    @property
+    def scans(self) -> bool:
+        """An image (a registry reference or `--input`) is to be scanned with trivy."""
+        return self.image is not None or self.input_path is not None
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to judge at all (`--branch` alone is not an input)."""
+        reports = (self.trivy, self.npm_audit, self.pip_audit, self.sarif, self.branch_protection)
+        audits = self.audits is not None and self.audits.any()
+        return not (self.scans or any(reports) or self.github_repo or audits)
+
+
+def collect(inputs: Inputs, policy: Policy) -> list[SourceRun]:
+    """One `SourceRun` per input: the scan first, then each report, the audits gate runs,
+    then GitHub's answers."""
     from gate.ingest import load_report
     from gate.models import InputKind
 
     runs: list[SourceRun] = []
-    if image is not None or input_path is not None:
-        from gate.scanners.trivy import scan_image
+    if inputs.scans:
+        from gate.scanners.trivy.scan import scan_image
 
         runs.append(
             scan_image(
-                image,
-                input_path=input_path,
+                inputs.image,
+                input_path=inputs.input_path,
                 settings=policy.trivy,
-                trivy_bin=trivy_bin,
-                timeout=scan_timeout,
-                verify_digest=verify_digest,
+                trivy_bin=inputs.trivy_bin,
+                timeout=inputs.scan_timeout,
+                verify_digest=inputs.verify_digest,
                 progress=True,  # gate.progress picks a spinner or plain lines itself
-                platform=platform,
-                insecure=insecure,
+                platform=inputs.platform,
+                insecure=inputs.insecure,
             )
         )
     for kind, paths in (
-        (InputKind.TRIVY, trivy),
-        (InputKind.NPM_AUDIT, npm_audit),
-        (InputKind.PIP_AUDIT, pip_audit),
-        (InputKind.SARIF, sarif),
-        (InputKind.BRANCH_PROTECTION, branch_protection),
+        (InputKind.TRIVY, inputs.trivy),
+        (InputKind.NPM_AUDIT, inputs.npm_audit),
+        (InputKind.PIP_AUDIT, inputs.pip_audit),
+        (InputKind.SARIF, inputs.sarif),
+        (InputKind.BRANCH_PROTECTION, inputs.branch_protection),
     ):
         runs += [load_report(kind, p) for p in paths]
-    if audits is not None:
+    if inputs.audits is not None:
         from gate.audit.collect import rate_saved, run_audits, scope_warnings, with_lockfile
 
-        runs = with_lockfile(runs, audits.npm_lockfile)
-        runs = rate_saved(runs, audits)
-        runs += run_audits(audits)
+        runs = with_lockfile(runs, inputs.audits.npm_lockfile)
+        runs = rate_saved(runs, inputs.audits)
+        runs += run_audits(inputs.audits)
         runs = scope_warnings(runs, policy)
-    if github_repo is not None:
-        from gate.github_protection import fetch_branch_protection
+    branch = inputs.branch
+    if inputs.github_repo is not None:
+        from gate.branch_protection.fetch import fetch_branch_protection
 
         target = branch or (policy.branch_protection.branch if policy.branch_protection else None)
         if not target:
             raise UsageError(
                 "--github-repo needs --branch (or branch_protection.branch in the policy)"
             )
-        runs += fetch_branch_protection(github_repo, target)
+        runs += fetch_branch_protection(inputs.github_repo, target)
     elif branch is not None:
         raise UsageError("--branch needs --github-repo OWNER/REPO")
     return runs
-
-
-STDOUT_PATHS = frozenset({"-", "/dev/stdout"})
-"""Output paths that mean gate's own stdout, written in place (not atomically)."""
-
-
-def write_output(
-    path: Path,
-    content: str | bytes | Callable[[BinaryIO], None],
-    what: str,
-    *,
-    append: bool = False,
-) -> None:
-    """Write `content` (text, bytes, or a function that streams into a binary file).
-
-    `-` and `/dev/stdout` are gate's stdout; `/dev/null` discards. Any other path gets a
-    regular file, written atomically (`gate.files.write_atomic`: never half-written, never
-    through a symlink); with `append`, the content is added to the end of a regular file
-    in one write (the step summary, which GitHub shares between a job's steps)."""
-    from gate.files import FileProblem, append_regular, write_atomic
-
-    if callable(content):
-        write = content
-    else:
-        data = content.encode() if isinstance(content, str) else content
-
-        def write(fh: BinaryIO) -> None:
-            fh.write(data)
-
-    try:
-        if str(path) in STDOUT_PATHS:
-            sys.stdout.flush()
-            write(sys.stdout.buffer)
-            sys.stdout.buffer.flush()
-        elif str(path) == os.devnull:  # rendered, then discarded (benchmarks, dry runs)
-            with open(os.devnull, "wb") as fh:
-                write(fh)
-        elif append:
-            buffer = io.BytesIO()
-            write(buffer)
-            append_regular(path, buffer.getvalue())
-        else:
-            write_atomic(path, write)
-    except FileProblem as e:
-        raise OutputError(f"cannot write the {what} to {path}: {e}") from e
-    except OSError as e:
-        raise OutputError(f"cannot write the {what} to {path}: {e.strerror or e}") from None
-
-
-def write_outputs(
-    verdict: Verdict,
-    *,
-    json_path: Path | None,
-    summary: Path | None,
-    sarif_output: Path | None,
-    sarif_location: str | None,
-    sarif_category: str | None,
-) -> None:
-    if json_path is not None:
-        from gate.report.json import write_json
-
-        write_output(json_path, lambda fh: write_json(verdict, fh), "JSON verdict")
-    if sarif_output is not None:
-        from gate.report.sarif import encode_sarif
-
-        data, notes = encode_sarif(verdict, location=sarif_location, category=sarif_category)
-        write_output(sarif_output, data, "SARIF")
-        for note in notes:
-            _err(f"gate: sarif: {note}")
-    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    target = summary or (Path(step_summary) if step_summary else None)
-    if target is not None:
-        from gate.report.markdown import render_markdown
-
-        # GitHub's step summary file is shared by the job's steps: append to it.
-        write_output(target, render_markdown(verdict), "summary", append=summary is None)
-    if os.environ.get("GITHUB_ACTIONS") == "true":
-        from gate.report.annotations import render_annotations
-
-        for line in render_annotations(verdict):
-            typer.echo(line)
 
 
 def import_judging() -> None:
@@ -265,7 +194,7 @@ def meanwhile(work: Callable[[], list[SourceRun]], other: Callable[[], None]) ->
         other()
         done.wait()
     except BaseException:  # Ctrl-C, SIGTERM: stop the scan, let its thread clean up, go on
-        from gate.scanners import process
+        from gate.scanners.trivy import process
 
         process.kill_all()
         done.wait(timeout=10)

@@ -124,8 +124,12 @@ _VIOLATIONS = {
     ),
     "gate/merge.py": ("import subprocess as _probe", "gate.merge -> subprocess"),
     "gate/report/console.py": (
-        "from gate.scanners import redact as _probe",
-        "gate.report.console -> gate.scanners.redact",
+        "from gate.scanners.trivy import command as _probe",
+        "gate.report.console -> gate.scanners.trivy.command",
+    ),
+    "gate/common/timestamps.py": (
+        "from gate import models as _probe",
+        "gate.common.timestamps -> gate.models",
     ),
     "gate/models.py": (
         "from gate.ingest import _sniff as _probe",

@@ -25,10 +25,10 @@ from pathlib import Path
 
 from gate.audit import runner
 from gate.audit.npm_lockfile import find_lockfile, read_versions, with_versions
+from gate.common.redact import redact, redact_argv, secret_values
 from gate.errors import InputError, ScannerError
 from gate.models import InputKind, InputStatus, SourceRun, ToolInfo
-from gate.scanners import process
-from gate.scanners.redact import redact, redact_argv, secret_values
+from gate.scanners.trivy import process
 
 TOOL = "npm audit"
 INSTALL_HINT = (
@@ -100,7 +100,7 @@ def _read(done: runner.ToolRun, display: str, env: dict[str, str]) -> SourceRun:
 
     if done.returncode not in (0, 1):
         raise runner.failure(TOOL, f"exited {_exit(done.returncode)}", done.stderr, env)
-    from gate.files import max_input_bytes
+    from gate.common.files import max_input_bytes
 
     if len(done.stdout) > max_input_bytes():
         raise runner.failure(

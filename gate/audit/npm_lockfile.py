@@ -21,10 +21,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from gate.common.files import FileProblem, max_input_bytes, read_regular
+from gate.common.strict_json import Shape, load_strict, shape_of
 from gate.errors import InputError
-from gate.files import FileProblem, max_input_bytes, read_regular
 from gate.models import Finding, InputKind, InputStatus, SourceRun
-from gate.strict_json import Shape, load_strict, shape_of
 
 LOCKFILES = ("npm-shrinkwrap.json", "package-lock.json")
 """What npm reads, in its order: a shrinkwrap wins over a package-lock."""

@@ -26,9 +26,9 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from gate.common.strict_json import Shape, load_strict, shape_of
 from gate.errors import InputError, ScannerError
 from gate.models import Finding, Severity
-from gate.strict_json import Shape, load_strict, shape_of
 
 DEFAULT_QUERY_URL = "https://api.osv.dev/v1/query"
 MAX_ALIASES = 4
@@ -104,7 +104,7 @@ class OsvRecords:
         if self._client is None:
             import httpx
 
-            from gate.http_deadline import Deadline, bound_by
+            from gate.common.http_deadline import Deadline, bound_by
 
             self._client = httpx.Client(follow_redirects=False, trust_env=True)
             clock = Deadline()

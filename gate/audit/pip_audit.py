@@ -31,9 +31,9 @@ from pathlib import Path
 
 from gate.audit import runner
 from gate.audit.osv import DEFAULT_QUERY_URL, OsvRecords, query_url, rate_findings
+from gate.common.redact import redact, redact_argv, secret_values
 from gate.errors import InputError, ScannerError, UsageError
 from gate.models import InputKind, InputStatus, SourceRun, ToolInfo
-from gate.scanners.redact import redact, redact_argv, secret_values
 
 TOOL = "pip-audit"
 SEVERITY_SHARE = 0.25
@@ -183,7 +183,7 @@ def _read(raw: bytes, done: runner.ToolRun, display: str, env: dict[str, str]) -
 
 def _report(path: Path) -> bytes:
     """The report pip-audit wrote (b"" if none), under `--max-input-bytes`."""
-    from gate.files import FileProblem, max_input_bytes, read_regular
+    from gate.common.files import FileProblem, max_input_bytes, read_regular
 
     if not path.exists():
         return b""

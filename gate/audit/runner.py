@@ -12,9 +12,9 @@ import os
 import time
 from collections.abc import Iterable, Mapping
 
+from gate.common.redact import redact, secret_values
 from gate.errors import ScannerError
-from gate.scanners import process
-from gate.scanners.redact import redact, secret_values
+from gate.scanners.trivy import process
 
 TAIL_SHOWN = 8
 """How many of the tool's last non-empty stderr lines an error shows."""

@@ -36,7 +36,7 @@ def ingestor_for(kind: InputKind) -> Ingestor:
 
             return SarifIngestor()
         case InputKind.BRANCH_PROTECTION:
-            from gate.ingest.branch_protection import BranchProtectionIngestor
+            from gate.branch_protection.ingest import BranchProtectionIngestor
 
             return BranchProtectionIngestor()
         case _:
@@ -45,7 +45,7 @@ def ingestor_for(kind: InputKind) -> Ingestor:
 
 def load_report(kind: InputKind, path: Path) -> SourceRun:
     """Read and parse one report file; any `InputError` becomes an error `SourceRun`."""
-    from gate.ingest._common import read_input, sha256_hex
+    from gate.ingest.common import read_input, sha256_hex
 
     raw: bytes | None = None
     try:

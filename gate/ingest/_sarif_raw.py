@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from gate.strict_json import ReadAs
+from gate.common.strict_json import ReadAs
 
 
 class _Raw(BaseModel):
@@ -170,7 +170,7 @@ class Run(_Raw):
 
 class Log(_Raw):
     """The top of a SARIF log: read by hand in `gate.ingest.sarif` (for its own errors);
-    declared for the shape of the strict reader (`gate.strict_json`)."""
+    declared for the shape of the strict reader (`gate.common.strict_json`)."""
 
     schema_: str | None = Field(default=None, alias="$schema")
     version: str | None = None

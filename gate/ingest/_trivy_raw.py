@@ -14,11 +14,11 @@ from typing import Annotated, Any
 
 import msgspec
 
+from gate.common.strict_json import ReadAs, Shape, check_keys_lean, check_shape, shape_of
 from gate.errors import InputError
-from gate.ingest._common import load_json
 from gate.ingest._sniff import wrong_kind
+from gate.ingest.common import load_json
 from gate.models import InputKind
-from gate.strict_json import ReadAs, Shape, check_shape, shape_of
 
 
 class _Raw(msgspec.Struct, gc=False):
@@ -181,9 +181,9 @@ def decode(raw: bytes, path: str) -> tuple[Report | list[Result], bool]:
         report: Any = _DECODER.decode(data)
     except msgspec.ValidationError as e:  # a subclass of DecodeError: first
         message, pointer = _pointer(str(e))
-        raise _reject(raw, path, message, pointer) from None
-    except msgspec.DecodeError:
-        raise _reject(raw, path, "not valid JSON") from None
+        raise _reject(raw, path, message, pointer) from e
+    except msgspec.DecodeError as e:
+        raise _reject(raw, path, "not valid JSON") from e
     if isinstance(report, list):
         if not report:
             raise _reject(raw, path, "an empty JSON array is not a Trivy report")
@@ -209,14 +209,15 @@ def decode(raw: bytes, path: str) -> tuple[Report | list[Result], bool]:
 
 
 STRICT_MAX_BYTES = 16 * 1024 * 1024
-"""The largest Trivy report whose every key gate checks for duplicates and case variants.
+"""Above this size the strict check first runs lean (`gate.common.strict_json.check_keys_lean`).
 
 NOTE: msgspec, which decodes a 100 MB report in 0.2 s, keeps the last of two equal keys
-and skips unknown keys without a trace, so it cannot see either problem. The check
-therefore decodes the report a second time with the standard library (about 12 ms per
-MB on an idle machine), which would add 2–4 s to the 1.2 s of a 100 MB report (issue 9
-allows +10 %; `docs/security.md`). Up to this size the check runs; above it the verdict
-carries a warning that says so.
+and skips unknown keys without a trace, so it cannot see either problem, and no
+well-kept native decoder reports duplicate keys fast enough (jiter's check decodes the
+whole document into Python objects). A second decode with the standard library that keeps
+every value would hold the report twice in memory; the lean pass keeps only key sets, and
+the precise pass (`load_strict`, with the JSON path of the problem) runs only on a report
+the lean pass found wrong. The cost is measured in `bench/README.md`.
 """
 
 
@@ -226,15 +227,13 @@ def report_shape() -> Shape | None:
     return shape_of(Report | list[Result])
 
 
-def check_strict(raw: bytes, path: str) -> bool:
+def check_strict(raw: bytes, path: str) -> None:
     """Duplicate keys anywhere, and keys that differ from one gate reads only in case, are
-    `InputError`s (`gate.strict_json`); False when the report is too large to check
-    (`STRICT_MAX_BYTES`). Run before `decode`: with a key twice, msgspec's own checks
-    would see only one of the values. The decoded copy is dropped before `decode` builds
-    its own, so the two never add up in memory."""
-    if len(raw) > STRICT_MAX_BYTES:
-        return False
+    `InputError`s (`gate.common.strict_json`), whatever the report's size. Run before `decode`:
+    with a key twice, msgspec's own checks would see only one of the values. The checked
+    copy is dropped before `decode` builds its own, so the two never add up in memory."""
+    if len(raw) > STRICT_MAX_BYTES and check_keys_lean(raw, report_shape()):
+        return
     data = load_json(raw, path)
     if wrong_kind(data, InputKind.TRIVY) is None:  # else `decode` names the other kind
         check_shape(data, report_shape(), path)
-    return True

@@ -6,7 +6,7 @@ caller (`gate.ingest.load_report`) turns that into a `SourceRun` with status
 `error`, so one bad input makes the verdict ERROR instead of vanishing.
 
 Rules every ingestor keeps (`docs/security.md`, "Ambiguous and empty reports"):
-- **strict JSON**: decode through `gate.ingest._common.load_json` with the format's shape
+- **strict JSON**: decode through `gate.ingest.common.load_json` with the format's shape
   (a duplicate key, or a key equal to a known one apart from case, is an `InputError`);
 - **nothing examined is an error**: an input must show that its tool examined at least one
   thing (Trivy: an artifact or a Result; npm audit: an audited dependency; pip-audit: an
@@ -37,6 +37,6 @@ class Ingestor(ABC):
         """
 
     def parse_file(self, path: Path) -> SourceRun:
-        from gate.ingest._common import read_input
+        from gate.ingest.common import read_input
 
         return self.parse(read_input(path), str(path))

@@ -17,6 +17,10 @@ Fix state (design.md: an upstream fix and npm's ability to fix the tree are two 
 - `fix_in_tree` is npm's `fixAvailable` (npm 7+): whether `npm audit fix` can fix the tree.
 
 The `{"error": {...}}` body npm writes when the audit itself failed is an `InputError`.
+
+Length (over ~400 lines): one idea, npm audit's two report formats (v1 advisories, v2
+vulnerabilities with `via` chains) read into the same findings; the two readers share their
+helpers.
 """
 
 from __future__ import annotations
@@ -27,9 +31,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
+from gate.common.strict_json import Shape, shape_of
 from gate.errors import InputError
-from gate.ingest._common import freshness, load_json, sha256_hex, validation_error
 from gate.ingest._sniff import wrong_kind
+from gate.ingest.common import freshness, load_json, sha256_hex, validation_error
 from gate.ingest.interface import Ingestor
 from gate.models import (
     Finding,
@@ -42,7 +47,6 @@ from gate.models import (
     SourceRun,
     ToolInfo,
 )
-from gate.strict_json import Shape, shape_of
 
 _GHSA_URL = re.compile(r"https://github\.com/advisories/(GHSA(?:-[0-9a-z]{4}){3})\b", re.I)
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -293,7 +297,7 @@ class NpmAuditIngestor(Ingestor):
         try:
             return model.model_validate(data)
         except ValidationError as e:
-            raise validation_error(path, e) from None
+            raise validation_error(path, e) from e
 
     def _v2(self, report: _ReportV2, path: str) -> list[Finding]:
         findings: list[Finding] = []

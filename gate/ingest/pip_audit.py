@@ -18,9 +18,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
+from gate.common.strict_json import Shape, shape_of
 from gate.errors import InputError
-from gate.ingest._common import freshness, load_json, sha256_hex, validation_error
 from gate.ingest._sniff import wrong_kind
+from gate.ingest.common import freshness, load_json, sha256_hex, validation_error
 from gate.ingest.interface import Ingestor
 from gate.models import (
     Finding,
@@ -32,7 +33,6 @@ from gate.models import (
     SourceRun,
     ToolInfo,
 )
-from gate.strict_json import Shape, shape_of
 
 _PEP503 = re.compile(r"[-_.]+")
 _TITLE_MAX = 120
@@ -111,7 +111,7 @@ class PipAuditIngestor(Ingestor):
             else:
                 raise InputError(path, wrong_kind(data, self.kind) or "not a pip-audit report")
         except ValidationError as e:
-            raise validation_error(path, e) from None
+            raise validation_error(path, e) from e
 
         findings: list[Finding] = []
         skipped: list[str] = []

@@ -21,6 +21,10 @@ Decisions this module makes, and why:
   rule default, then `warning`): error → HIGH, warning → MEDIUM, note/none → LOW.
 - Region snippets and result `properties` are never copied: secret scanners put
   the secret there.
+
+Length (over ~400 lines): one idea, a SARIF log read into findings; the raw models are
+`_sarif_raw`, a run's context `_sarif_run`, and what is left is the walk over runs and
+results, which reads best in one place.
 """
 
 from __future__ import annotations
@@ -32,16 +36,17 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from gate.common.strict_json import Shape, shape_of
+from gate.common.timestamps import parse_timestamp
 from gate.errors import InputError
 from gate.ingest import _sarif_raw as sr
-from gate.ingest._common import (
+from gate.ingest._sarif_run import RunContext
+from gate.ingest.common import (
     freshness,
     load_json,
-    parse_timestamp,
     sha256_hex,
     validation_error,
 )
-from gate.ingest._sarif_run import RunContext
 from gate.ingest.interface import Ingestor
 from gate.models import (
     Finding,
@@ -53,7 +58,6 @@ from gate.models import (
     Suppression,
     ToolInfo,
 )
-from gate.strict_json import Shape, shape_of
 
 UNKNOWN_TOOL = "unknown tool"
 NO_RULE_ID = "(no rule id)"
@@ -282,7 +286,7 @@ class SarifIngestor(Ingestor):
             try:
                 run = sr.Run.model_validate(run_json)
             except ValidationError as e:
-                raise validation_error(path, e, root=f"runs[{i}]") from None
+                raise validation_error(path, e, root=f"runs[{i}]") from e
             self._check_invocations(run, path, i)
             for inv in run.invocations or []:
                 stamp = parse_timestamp(inv.endTimeUtc) or parse_timestamp(inv.startTimeUtc)

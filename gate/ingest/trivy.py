@@ -13,9 +13,9 @@ less memory than `trivy convert` does (`bench/bench_trivy_report.py`).
 
 Decisions worth knowing:
 - Strict reading: a duplicate key anywhere, or a key that differs from one gate reads only
-  in case, is an `InputError` (`gate.strict_json`); msgspec cannot see either, so
-  the report is decoded a second time for the check, up to `STRICT_MAX_BYTES` (16 MiB;
-  above it, a warning says the check was skipped).
+  in case, is an `InputError` (`gate.common.strict_json`), whatever the report's size; msgspec
+  cannot see either, so the report is decoded a second time for the check (above
+  `STRICT_MAX_BYTES`, a lean pass that keeps only key sets; `_trivy_raw.check_strict`).
 - Nothing examined: a report with neither an artifact nor Results is an `InputError`;
   `facts["examined"]` lists the finding kinds whose scan produced a Result, so the policy
   must have a section for each (`gate.rules.coverage`).
@@ -41,10 +41,11 @@ import threading
 from typing import Any
 
 from gate._fastmodel import gc_paused
+from gate.common.timestamps import parse_timestamp
 from gate.errors import InputError
-from gate.ingest._common import freshness, parse_timestamp, sha256_hex
 from gate.ingest._trivy_findings import Builder
-from gate.ingest._trivy_raw import STRICT_MAX_BYTES, Report, Result, check_strict, decode
+from gate.ingest._trivy_raw import Report, Result, check_strict, decode
+from gate.ingest.common import freshness, sha256_hex
 from gate.ingest.interface import Ingestor
 from gate.models import InputKind, SourceRun, Subject, ToolInfo
 
@@ -58,7 +59,7 @@ class TrivyIngestor(Ingestor):
         hasher = threading.Thread(target=lambda: digest.append(sha256_hex(raw)), daemon=True)
         hasher.start()
         try:
-            checked = check_strict(raw, path)
+            check_strict(raw, path)
             report, legacy = decode(raw, path)
             builder = Builder(path)
             with gc_paused():
@@ -69,11 +70,6 @@ class TrivyIngestor(Ingestor):
         finally:
             hasher.join()
         warnings = builder.warnings
-        if not checked:
-            warnings.append(
-                f"the report is larger than {STRICT_MAX_BYTES // (1024 * 1024)} MiB: gate did "
-                "not check it for duplicate or case-variant keys"
-            )
         meta = _facts(report)
         meta["examined"] = sorted(builder.examined)
         if builder.licenses:

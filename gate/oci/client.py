@@ -104,7 +104,7 @@ def _challenge(header: str) -> tuple[str, dict[str, str]]:
 
 def _describe(e: Exception, env: Mapping[str, str]) -> str:
     """An HTTP error's text, without credentials (URL userinfo, secret env values)."""
-    from gate.scanners.redact import redact, secret_values
+    from gate.common.redact import redact, secret_values
 
     return redact(str(e) or type(e).__name__, secret_values(env))
 

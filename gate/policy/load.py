@@ -74,7 +74,7 @@ def load_policy(path: Path, today: dt.date | None = None) -> tuple[Policy, Polic
     try:
         policy = Policy.model_validate(data)
     except ValidationError as e:
-        raise PolicyError(str(path), format_validation_error(e)) from None
+        raise PolicyError(str(path), format_validation_error(e)) from e
     ref = PolicyRef(path=str(path), sha256=hashlib.sha256(raw).hexdigest(), name=policy.name)
     check_exception_rules(policy, today, ref)
     return policy, ref

@@ -1,5 +1,5 @@
 """Which policy file `gate check` reads: the one given, else `./gate.yaml`, else the bundled
-default. Free of pydantic, so the early trivy start (`gate.scanners.early`) picks the same."""
+default. Free of pydantic, so the early trivy start (`gate.scanners.trivy.early`) picks the same."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ thing and load at once, so this reader refuses, naming the key path and the line
   aliases or more than `MAX_NODES` nodes counting each alias as the nodes it stands for.
   A "billion laughs" file stops at the node cap while it is being parsed, in milliseconds.
 
-It imports neither pydantic nor the policy model: `gate.scanners.early` reads the `trivy:`
+It imports neither pydantic nor the policy model: `gate.scanners.trivy.early` reads the `trivy:`
 block with it before the CLI is loaded. Errors are `PolicyError`s (exit 2).
 """
 
@@ -25,8 +25,8 @@ import yaml
 from yaml.composer import Composer
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from gate.common.files import FileProblem, read_regular
 from gate.errors import PolicyError
-from gate.files import FileProblem, read_regular
 
 MAX_BYTES = 1 << 20
 """1 MiB: the bundled policies are 2-3 KB; an exceptions file of 5,000 entries fits."""

@@ -4,7 +4,7 @@ Only failing (`::error`) and warning (`::warning`) findings with a file in the
 repository are annotated: SARIF results, and reports about repository files. Paths
 inside an image are not repository files and get no annotation. Escaping follows
 `@actions/core` (`toCommandValue` / `escapeData` / `escapeProperty`), after
-`gate.sanitize.text` has shown every control character of a field escaped: a `\n` inside a
+`gate.common.sanitize.text` has shown every control character of a field escaped: a `\n` inside a
 title is `\n` in the annotation, not a line break (only gate's own line breaks are `%0A`).
 """
 
@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import os
 
+from gate.common.sanitize import message as sanitized_message
+from gate.common.sanitize import text
 from gate.models import DecidedFinding, Decision, FindingKind, InputKind, Verdict
 from gate.report.sarif_limits import priority
 from gate.report.sarif_results import decision_text, is_image_input
-from gate.sanitize import message as sanitized_message
-from gate.sanitize import text
 
 DEFAULT_LIMIT = 50
 

@@ -1,6 +1,6 @@
 """The terminal report: the result, why, and a table of what failed or warned.
 
-Every string from an input goes through `gate.sanitize` (`text` for a field, `lines` for a
+Every string from an input goes through `gate.common.sanitize` (`text` for a field, `lines` for a
 message), and the whole report through `guard`: no raw control character, and no line a
 CI runner would read as a workflow command.
 """
@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gate.models import DecidedFinding, Decision, Verdict
-from gate.rules.severity import fix_phrase
-from gate.sanitize import guard, lines, text
+from gate.common.sanitize import guard, lines, text
+from gate.models import DecidedFinding, Decision, Verdict, fix_phrase
 
 _HEADERS = ("DECISION", "SEVERITY", "ID", "PACKAGE", "FIX", "SOURCE", "RULE")
 

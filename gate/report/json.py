@@ -13,9 +13,9 @@ from typing import Any, BinaryIO
 
 import msgspec
 
-from gate._fastmodel import gc_paused
+from gate._fastmodel import fields_of, gc_paused
+from gate.common.sanitize import json_lines
 from gate.models import DecidedFinding, SourceRun, Subject, Verdict
-from gate.sanitize import json_lines
 
 SCHEMA_VERSION = 1
 SCHEMA_ID = "https://github.com/gate-dev/gate/schemas/verdict-v1.json"
@@ -176,16 +176,16 @@ def _row(d: DecidedFinding, locations: dict[int, msgspec.Raw]) -> _FindingRow:
     and order of their documents (the schema test catches a drift); enum members are
     StrEnums, which msgspec encodes as their values. `locations` holds the JSON of each
     `Location` (by id) already encoded: readers share one per file and layer."""
-    dd = d.__dict__
-    f = dd["finding"].__dict__
+    dd = fields_of(d)
+    f = fields_of(dd["finding"])
     pkg = f["package"]
     loc = f["location"]
     if loc is not None:
         encoded = locations.get(id(loc))
         if encoded is None:
-            encoded = locations[id(loc)] = msgspec.Raw(msgspec.json.encode(loc.__dict__))
+            encoded = locations[id(loc)] = msgspec.Raw(msgspec.json.encode(fields_of(loc)))
         loc = encoded
-    p = pkg.__dict__ if pkg is not None else _NO_PACKAGE
+    p = fields_of(pkg) if pkg is not None else _NO_PACKAGE
     sources, suppressions = f["sources"], f["suppressions"]
     return _FindingRow(
         f["id"],
@@ -208,8 +208,8 @@ def _row(d: DecidedFinding, locations: dict[int, msgspec.Raw]) -> _FindingRow:
         f["tool"],
         loc,
         # most findings have no suppression and one source: skip the comprehensions
-        [s.__dict__ for s in suppressions] if suppressions else (),
-        (sources[0].__dict__,) if len(sources) == 1 else [s.__dict__ for s in sources],
+        [fields_of(s) for s in suppressions] if suppressions else (),
+        (fields_of(sources[0]),) if len(sources) == 1 else [fields_of(s) for s in sources],
         dd["decision"],
         dd["rule"],
         dd["reason"],

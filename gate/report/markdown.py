@@ -5,7 +5,7 @@ and location), warnings, exceptions, code scanning, inputs. GitHub refuses a ste
 summary over 1 MiB, so the finding tables stop at a byte budget (and a row cap, for
 readability) with a note saying how many were left out; the JSON verdict has them all.
 
-Every string from an input is shown through `gate.sanitize`: as text (`cell`, `prose`) or
+Every string from an input is shown through `gate.common.sanitize`: as text (`cell`, `prose`) or
 code (`code`) that can make no link, image, HTML or table break; a finding's URL becomes a
 link only when it is a well-formed `https://` URL (`sanitize.safe_url`).
 """
@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from gate import __version__
+from gate.common.sanitize import md_code, md_lines, md_link, md_text
 from gate.models import (
     DecidedFinding,
     Decision,
@@ -27,9 +28,8 @@ from gate.models import (
     Result,
     Severity,
     Verdict,
+    fix_phrase,
 )
-from gate.rules.severity import fix_phrase
-from gate.sanitize import md_code, md_lines, md_link, md_text
 
 MAX_BYTES = 1_000_000
 """Under GitHub's 1 MiB (1,048,576 bytes) step-summary limit, with room to spare."""

@@ -1,7 +1,7 @@
 """SARIF results: what gate says about one finding, where, and under which fingerprint.
 
 Used by `gate.report.sarif`; the rules the results point at are `gate.report.sarif_rules`.
-Messages, rule ids and URIs from inputs are shown through `gate.sanitize` (controls escaped).
+Messages, rule ids and URIs from inputs are shown through `gate.common.sanitize` (controls escaped).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from gate import sanitize
+from gate.common import sanitize
 from gate.models import DecidedFinding, Decision, Finding, SourceRun, Subject
 
 _LEVEL_BY_DECISION = {Decision.FAIL: "error", Decision.WARN: "warning"}

@@ -6,7 +6,7 @@ Used by `gate.report.sarif`. Two families:
 - code-scanning rules re-emitted under their original tool and rule id, so alerts
   uploaded before keep their identity.
 
-Every string from an input is shown through `gate.sanitize`: controls escaped in text
+Every string from an input is shown through `gate.common.sanitize`: controls escaped in text
 fields, `md_text` in `help.markdown`, and a `helpUri` only for a well-formed `https://` URL.
 A code-scanning tool's own `help.markdown` is not carried over (it could link or embed
 anything): its help text is, as escaped markdown.
@@ -18,7 +18,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from gate import sanitize
+from gate.common import sanitize
 from gate.models import DecidedFinding, Finding, FindingKind, Severity
 from gate.report.sarif_limits import (
     MAX_DESCRIPTION,

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from gate.rules.interface import Rule, RuleDecision
+from gate.rules.interface import Assessment, Rule, RuleDecision
 
-__all__ = ["Rule", "RuleDecision", "default_rules"]
+__all__ = ["Assessment", "Rule", "RuleDecision", "default_rules"]
 
 
 def default_rules() -> list[Rule]:
     """Every rule the engine applies, one per policy section."""
-    from gate.rules.branch_protection import BranchProtectionRule
+    from gate.branch_protection.rule import BranchProtectionRule
     from gate.rules.code_scanning import CodeScanningRule
     from gate.rules.coverage import CoverageRule
     from gate.rules.severity import MisconfigurationRule, SecretRule, VulnerabilityRule

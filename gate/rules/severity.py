@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gate.models import Decision, Finding, FindingKind, FixState, InputKind, Severity
+from gate.models import Decision, Finding, FindingKind, InputKind, Severity, fix_phrase
 from gate.policy.model import Action, Policy, Threshold, Thresholds, Vulnerabilities
 from gate.rules.interface import Rule, RuleDecision
 
@@ -14,20 +14,6 @@ _ACTION_DECISION = {
     Action.WARN: Decision.WARN,
     Action.IGNORE: Decision.IGNORED,
 }
-
-
-def fix_phrase(finding: Finding) -> str:
-    """`fixed in 1.2.3`, `no fix released`, `won't be fixed`, … for reasons and summaries."""
-    if finding.fixed_versions:
-        return "fixed in " + ", ".join(finding.fixed_versions)
-    return {
-        FixState.FIXABLE: "a fix exists",
-        FixState.NO_FIX: "no fix released",
-        FixState.WONT_FIX: "the vendor will not fix it",
-        FixState.FIX_DEFERRED: "the vendor deferred the fix",
-        FixState.END_OF_LIFE: "the package is end of life",
-        FixState.UNKNOWN: "fix status unknown",
-    }[finding.fix_state]
 
 
 def judge_thresholds(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from gate.ingest._common import parse_timestamp
+from gate.common.timestamps import parse_timestamp
 from gate.models import InputKind, InputStatus, SourceRun
 from gate.policy.model import Policy, format_duration
 from gate.rules.interface import Rule

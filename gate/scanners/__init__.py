@@ -1,7 +1,4 @@
-"""Scanners gate runs itself (today: trivy), hermetically and failing closed.
-
-`gate.scanners.trivy.scan_image` is the entry point; the other modules are its parts:
-`process` (argv, timeout, process group, stderr tail), `redact` (credentials out of
-messages), `trivy_db` (the DB's metadata), `archive` and `binding` (the digest a verdict
-is bound to).
+"""Scanners gate runs itself (today: trivy, in `gate.scanners.trivy`), hermetically and
+failing closed. Image identity (references, registry, digest binding, archives) is
+`gate.oci`; redaction of credentials in messages is `gate.common.redact`.
 """

@@ -42,3 +42,27 @@ def test_in_process_main_gives_the_collector_back(tmp_path: Path) -> None:
         main(["check", "--trivy", str(report)])
     assert info.value.code == 3
     assert gc.isenabled()
+
+
+def test_verbose_shows_the_cause_of_a_user_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An invalid policy is one line; `--verbose` adds the traceback with its cause (the
+    pydantic error the message was made from), escaped like any message."""
+    policy = tmp_path / "gate.yaml"
+    policy.write_text('apiVersion: gate/v1\nvulnerabilities: {fail_on: "\\e[31mHUGE"}\n')
+    report = tmp_path / "r.json"
+    report.write_text("{}")
+    args = ["check", "--trivy", str(report), "--policy", str(policy)]
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code == 2
+    quiet = capsys.readouterr().err
+    assert "Traceback" not in quiet and "fail_on" in quiet
+    with pytest.raises(SystemExit) as info:
+        main([*args, "--verbose"])
+    assert info.value.code == 2
+    loud = capsys.readouterr().err
+    assert "The above exception was the direct cause of the following exception" in loud
+    assert "ValidationError" in loud and "PolicyError" in loud
+    assert "\x1b" not in loud

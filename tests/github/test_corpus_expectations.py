@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from gate.branch_protection.effective import Setting
+from gate.branch_protection.rule import BranchProtectionRule
 from gate.engine import evaluate
 from gate.ingest import load_report
-from gate.models import Decision, InputKind, Result, SourceRun
+from gate.models import Decision, InputKind, InputStatus, Result, SourceRun
 from gate.policy.model import Policy
-from gate.protection import Setting
-from gate.rules.branch_protection import BranchProtectionRule
 
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
 ORDER = (
@@ -262,3 +262,18 @@ def test_ruleset_detail_with_the_policy_branch(gh_data: Path) -> None:
     admins = eff.settings[Setting.ENFORCE_ADMINS]
     assert (admins.value, admins.known) == (False, True)
     assert "ruleset 42 bypass_actors: Team 234 (always)" in admins.fields
+
+
+@pytest.mark.parametrize("classic", CLASSIC)
+@pytest.mark.parametrize("index", range(len(RULESETS)))
+def test_one_assessment_says_what_the_hooks_say(gh_data: Path, classic: str, index: int) -> None:
+    """The engine asks the rule once (`assess`: the effective protection computed once); its
+    answer is exactly what the separate hooks give."""
+    runs = runs_of(gh_data, classic, RULESETS[index])
+    pol, rule = policy(), BranchProtectionRule()
+    a = rule.assess(runs, pol, NOW)
+    usable = [r for r in runs if r.status is InputStatus.OK]
+    assert list(a.errors) == rule.check_inputs(runs, pol, NOW)
+    assert list(a.findings) == rule.derive_findings(usable, pol)
+    assert dict(a.facts) == rule.facts(usable, pol)
+    assert list(a.notes) == rule.notes(runs, pol) == []

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from gate.branch_protection.fetch import fetch_branch_protection
 from gate.engine import evaluate
 from gate.errors import UsageError
 from gate.github import GitHubClient
-from gate.github_protection import fetch_branch_protection
 from gate.models import InputStatus, Result, SourceRun
 from gate.policy.model import Policy
 from tests.github.conftest import FAKE_TOKEN

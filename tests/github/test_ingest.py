@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from gate.branch_protection.effective import Reading, Setting, Source
+from gate.branch_protection.ingest import BranchProtectionIngestor
 from gate.errors import InputError
-from gate.ingest.branch_protection import BranchProtectionIngestor
 from gate.models import InputStatus
-from gate.protection import Reading, Setting, Source
 
 ING = BranchProtectionIngestor()
 

@@ -6,12 +6,7 @@ import json
 
 import pytest
 
-from gate.ingest.branch_protection import (
-    BranchProtectionIngestor,
-    forbidden,
-    not_protected,
-)
-from gate.protection import (
+from gate.branch_protection.effective import (
     Reading,
     Ruleset,
     Setting,
@@ -21,6 +16,11 @@ from gate.protection import (
     ruleset_applies,
     satisfies,
     strictest,
+)
+from gate.branch_protection.ingest import (
+    BranchProtectionIngestor,
+    forbidden,
+    not_protected,
 )
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from gate.common.redact import PIECE, redact_pieces
 from gate.github import EXCERPT, GitHubClient, Response
-from gate.scanners.redact import PIECE, redact_pieces
 from tests.github.conftest import FAKE_TOKEN
 
 T = FAKE_TOKEN

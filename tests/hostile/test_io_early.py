@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gate.cli import main
-from gate.scanners import early
+from gate.scanners.trivy import early
 
 ROOT = Path(__file__).resolve().parents[2]
 BAD_TIMEOUTS = ["inf", "-inf", "nan", "1e400", "-1", "0", "604801", "1e30"]
@@ -65,4 +65,4 @@ def test_any_exception_in_the_early_path_means_no_early_scan(
         (tmp_path / "p.yaml").write_text(policy)
         args = [*args, "--policy", str(tmp_path / "p.yaml")]
     assert early.start([*args, "--trivy-bin", "/bin/true"]) is None
-    assert early.claim() is None
+    assert early.workdir() is None

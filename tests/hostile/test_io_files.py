@@ -244,7 +244,7 @@ from pathlib import Path
 sys.argv = ["gate"]
 import gate.__main__ as entry, signal
 signal.signal(signal.SIGTERM, entry._stop)
-from gate.wiring import write_output
+from gate.report.output import write_output
 
 def write(fh):
     fh.write(b"half of a verdict")

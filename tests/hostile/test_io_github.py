@@ -2,7 +2,7 @@
 
 Each case runs `gate check --github-repo` in-process and asserts the exit code and
 that no sink (stdout, stderr, the JSON verdict, the summary, SARIF) carries any piece of
-the token 8 characters or longer (`gate.scanners.redact.PIECE`).
+the token 8 characters or longer (`gate.common.redact.PIECE`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from tests.helpers.github_replay import GitHubReplay, Reply
 
 POLICY = "apiVersion: gate/v1\nbranch_protection:\n  required_approving_reviews: 1\n"
 BASE = "/repos/TrustSignal-dev/TrustSignal"
-PIECE = 8  # gate.scanners.redact.PIECE: the shortest piece of a token that counts
+PIECE = 8  # gate.common.redact.PIECE: the shortest piece of a token that counts
 PIECES = {FAKE_TOKEN[i : i + PIECE] for i in range(len(FAKE_TOKEN) - PIECE + 1)}
 
 

@@ -20,7 +20,7 @@ import yaml
 from gate.cli import main
 from gate.errors import PolicyError
 from gate.policy.strict_yaml import load_yaml
-from gate.scanners import early
+from gate.scanners.trivy import early
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = [ROOT / "policies" / "default.yaml", ROOT / "policies" / "strict.yaml"]

@@ -198,7 +198,7 @@ def test_insecure_reaches_a_plain_http_registry_by_name(
 ) -> None:
     """`--insecure`: gate (HTTPS fails, then plain HTTP) and trivy (`--insecure`) both scan
     a plain-HTTP registry named by a name that is not a literal loopback address."""
-    from gate.scanners.trivy import scan_image
+    from gate.scanners.trivy.scan import scan_image
 
     name, reg = named
     sv = push_sv(reg)

@@ -1,4 +1,4 @@
-"""`gate.sanitize`, the one sanitizer of every human-facing sink, on its own.
+"""`gate.common.sanitize`, the one sanitizer of every human-facing sink, on its own.
 
 The properties are checked against models that do not share its code: the GitHub runner's
 command parser (`inject.workflow_commands`) and GitHub's markdown renderer (cmark-gfm).
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gate import sanitize
+from gate.common import sanitize
 from tests.hostile import inject
 
 

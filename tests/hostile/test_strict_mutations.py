@@ -27,9 +27,9 @@ from typing import Any
 
 import pytest
 
+from gate.branch_protection._read import response_shape
 from gate.cli import main
-from gate.ingest._branch_protection_read import response_shape
-from gate.strict_json import Shape
+from gate.common.strict_json import Shape
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 BUDGET = int(os.environ.get("GATE_FUZZ_BUDGET", "40"))

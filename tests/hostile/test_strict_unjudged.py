@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from gate.branch_protection.fetch import fetch_branch_protection
 from gate.cli import main
 from gate.github import GitHubClient
-from gate.github_protection import fetch_branch_protection
 from gate.models import InputStatus
 from tests.helpers.github_replay import GitHubReplay, Reply
 

@@ -8,8 +8,8 @@ import msgspec
 import pytest
 from pydantic import BaseModel, Field
 
+from gate.common.strict_json import check_shape, load_strict, shape_of
 from gate.errors import InputError
-from gate.strict_json import check_shape, load_strict, shape_of
 
 
 class _Leaf(msgspec.Struct):

@@ -1,4 +1,4 @@
-"""Starting trivy before the CLI loads (`gate.scanners.early`), with the real trivy.
+"""Starting trivy before the CLI loads (`gate.scanners.trivy.early`), with the real trivy.
 
 The early process is adopted only when the argv the scan builds is identical; otherwise it
 is killed and trivy runs again; an unclaimed one is killed when the command ends. Either
@@ -20,7 +20,7 @@ import pytest
 import typer.main
 
 from gate.cli import app, main
-from gate.scanners import early, process
+from gate.scanners.trivy import early, process
 from tests.helpers.registry import OciRegistry
 from tests.scanners.conftest import Images, write_script
 
@@ -277,6 +277,36 @@ def test_console_script_starts_trivy_early(imgs: Images, tmp_path: Path) -> None
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert scan_facts(out)["started_early"] is True
+
+
+def test_gate_early_start_0_turns_it_off(imgs: Images, tmp_path: Path) -> None:
+    """`GATE_EARLY_START=0`: the console script runs trivy only once the CLI has loaded,
+    and the verdict is the same."""
+    out = tmp_path / "v.json"
+    args = ["check", "--input", str(imgs.alpine_tar.path), "--policy", str(DEFAULT_POLICY)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "gate", *args, "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={**os.environ, "GATE_EARLY_START": "0"},
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert scan_facts(out)["started_early"] is False
+
+
+def test_gate_early_start_0_starts_nothing(
+    imgs: Images, monkeypatch: pytest.MonkeyPatch, slow_trivy: Path
+) -> None:
+    args = ["check", "--input", str(imgs.alpine_tar.path), "--policy", str(DEFAULT_POLICY)]
+    monkeypatch.setenv("GATE_EARLY_START", "0")
+    assert early.start(args) is None and early.workdir() is None
+    monkeypatch.setenv("GATE_EARLY_START", "1")
+    scan = early.start(args)
+    assert scan is not None and early.workdir() == scan.workdir
+    early.discard()
+    assert gone(scan)
 
 
 def test_registry_image_is_resolved_early_then_started_early(

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from gate.models import InputStatus
-from gate.scanners.trivy import scan_image
+from gate.scanners.trivy.scan import scan_image
 from tests.helpers.registry import OciRegistry
 from tests.scanners.conftest import Images, write_script
 from tests.scanners.test_scan_image import scan

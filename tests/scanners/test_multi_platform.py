@@ -13,7 +13,7 @@ import pytest
 
 from gate.errors import UsageError
 from gate.models import InputStatus, SourceRun
-from gate.scanners.trivy import scan_image
+from gate.scanners.trivy.scan import scan_image
 from tests.helpers.registry import OciRegistry
 from tests.helpers.trivydb import EXPECTED
 from tests.scanners.conftest import Images

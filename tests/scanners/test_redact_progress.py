@@ -6,8 +6,8 @@ import io
 
 import pytest
 
+from gate.common.redact import MASK, redact, redact_argv, secret_values
 from gate.progress import Progress, interactive
-from gate.scanners.redact import MASK, redact, redact_argv, secret_values
 
 
 def test_secret_values_from_env() -> None:
@@ -140,7 +140,7 @@ def test_scan_progress_lines(
     """`scan_image(progress=True)` in CI writes phase lines on stderr, nothing on stdout."""
     from pathlib import Path
 
-    from gate.scanners.trivy import scan_image
+    from gate.scanners.trivy.scan import scan_image
 
     monkeypatch.setenv("CI", "true")
     run = scan_image(

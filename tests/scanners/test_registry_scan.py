@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from gate.models import InputStatus
-from gate.scanners.trivy import scan_image
+from gate.scanners.trivy.scan import scan_image
 from tests.helpers.registry import WRONG_DIGEST, OciRegistry
 from tests.helpers.trivydb import EXPECTED
 from tests.scanners.conftest import Images

@@ -12,7 +12,7 @@ from gate.errors import UsageError
 from gate.models import FindingKind, FixState, InputKind, InputStatus, Severity, SourceRun
 from gate.policy.model import Policy, TrivySettings
 from gate.rules.trivy_db import TrivyDbRule
-from gate.scanners.trivy import scan_image
+from gate.scanners.trivy.scan import scan_image
 from tests.helpers import trivydb
 from tests.scanners.conftest import Images
 

@@ -1,12 +1,15 @@
 """Readers of the GitHub REST responses about branch protection: raw model → `Reading`.
 
 What each response means for each setting lives here; telling the endpoint of a saved
-file from its shape lives in `gate.ingest.branch_protection`.
+file from its shape lives in `gate.branch_protection.ingest`.
 - classic protection: a present field is that value; `required_pull_request_reviews` or
   `required_status_checks` absent means "not required"; any other field absent is unknown;
 - rules (`rules/branches`, a ruleset detail's `rules`): a setting no rule carries is off;
 - the branch: `protected: false` means no classic protection and no rules; its
   `protection.required_status_checks` are contexts classic protection requires at least.
+
+Length (over ~400 lines): one idea, each of the four GitHub endpoints' answers read into
+`Statement`s; one function per endpoint, with their shared validation.
 """
 
 from __future__ import annotations
@@ -18,8 +21,7 @@ from urllib.parse import unquote
 
 from pydantic import ValidationError
 
-from gate.errors import InputError
-from gate.ingest._branch_protection_raw import (
+from gate.branch_protection._raw import (
     _Branch,
     _Classic,
     _Message,
@@ -31,9 +33,18 @@ from gate.ingest._branch_protection_raw import (
     _StatusCheckRule,
     _StatusChecks,
 )
-from gate.ingest._common import validation_error
-from gate.protection import Endpoint, Reading, Ruleset, Setting, Source, Statement, off
-from gate.strict_json import Shape, check_shape, shape_of
+from gate.branch_protection.effective import (
+    Endpoint,
+    Reading,
+    Ruleset,
+    Setting,
+    Source,
+    Statement,
+    off,
+)
+from gate.common.strict_json import Shape, check_shape, shape_of
+from gate.errors import InputError
+from gate.ingest.common import validation_error
 
 API_VERSION = "2022-11-28"
 
@@ -108,7 +119,7 @@ def validate(model: type[_M], data: Any, path: str, root: str = "") -> _M:
     try:
         return model.model_validate(data)
     except ValidationError as e:
-        raise validation_error(path, e, root) from None
+        raise validation_error(path, e, root) from e
 
 
 def _repo_branch(url: str | None) -> tuple[str | None, str | None]:

@@ -10,16 +10,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from gate.common.strict_json import Shape, load_strict
 from gate.errors import InputError
-from gate.strict_json import Shape, load_strict
 
 
 def read_input(path: Path, limit: int | None = None) -> bytes:
     """Read a report file: a regular file of at most `limit` bytes (default: the limit
-    `gate check --max-input-bytes` set, see `gate.files`), opened without blocking. A
+    `gate check --max-input-bytes` set, see `gate.common.files`), opened without blocking. A
     missing, unreadable, empty or oversized file, a FIFO, a device or a directory is an
     `InputError`."""
-    from gate.files import FileProblem, max_input_bytes, read_regular
+    from gate.common.files import FileProblem, max_input_bytes, read_regular
 
     try:
         raw = read_regular(path, max_input_bytes() if limit is None else limit, "--max-input-bytes")
@@ -35,7 +35,7 @@ def sha256_hex(raw: bytes) -> str:
 
 
 def load_json(raw: bytes, path: str, shape: Shape | None = None) -> Any:
-    """Decode JSON strictly (`gate.strict_json`): truncated or invalid JSON, a
+    """Decode JSON strictly (`gate.common.strict_json`): truncated or invalid JSON, a
     literal `null`, a duplicate key and a key that differs from a known key of `shape`
     only in case are `InputError`s naming the file and the JSON path."""
     return load_strict(raw, path, shape)
@@ -59,30 +59,6 @@ def validation_error(path: str, err: ValidationError, root: str = "") -> InputEr
     more = len(err.errors()) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
     return InputError(path, f"{first['msg']}{suffix}", pointer=json_path(loc, root))
-
-
-def parse_timestamp(value: object) -> dt.datetime | None:
-    """An RFC 3339 timestamp (Trivy `CreatedAt`, with nanoseconds or an offset), or None."""
-    if not isinstance(value, str) or not value:
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    # Python 3.11 accepts at most 6 fractional digits; Go writes 9.
-    if "." in text:
-        head, _, rest = text.partition(".")
-        digits = ""
-        for ch in rest:
-            if ch.isdigit():
-                digits += ch
-            else:
-                break
-        text = f"{head}.{digits[:6].ljust(6, '0')}{rest[len(digits) :]}"
-    try:
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed
 
 
 def file_mtime(path: str) -> dt.datetime | None:

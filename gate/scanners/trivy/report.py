@@ -15,7 +15,7 @@ from pathlib import Path
 
 from gate.errors import InputError, ScannerError
 from gate.models import SourceRun, Subject
-from gate.scanners.trivy_command import FINDINGS_EXIT
+from gate.scanners.trivy.command import FINDINGS_EXIT
 
 SCHEMA_VERSION = 2
 
@@ -33,9 +33,7 @@ def parse(output: Path, code: int | None, display: str, tail: str) -> SourceRun:
         run = TrivyIngestor().parse(raw, display)
     except InputError as e:
         where = f" at {e.pointer}" if e.pointer else ""
-        raise ScannerError(
-            f"trivy's report for {display} is unusable{where}: {e.message}"
-        ) from None
+        raise ScannerError(f"trivy's report for {display} is unusable{where}: {e.message}") from e
     return run
 
 

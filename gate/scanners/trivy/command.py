@@ -1,6 +1,6 @@
 """The `trivy image` command gate runs: which binary, which flags, which target.
 
-Kept free of pydantic and of gate's models: `gate.scanners.early` builds the same command
+Kept free of pydantic and of gate's models: `gate.scanners.trivy.early` builds the same command
 before the CLI is imported, and the scan adopts that early process only when the argv it
 builds here is identical.
 
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gate.errors import ScannerError
+from gate.policy.trivy import PKG_TYPES
 
 if TYPE_CHECKING:  # typing's runtime import is left out of the path to trivy's start
     from collections.abc import Mapping, Sequence
@@ -43,9 +44,7 @@ INSTALL_HINT = (
     "or set GATE_TRIVY (or --trivy-bin) to the trivy binary"
 )
 SEVERITIES = "UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL"
-DEFAULT_SCANNERS = ("vuln", "secret")
-"""What `gate check IMAGE` scans for when the policy's `trivy.scanners` is not set."""
-DEFAULT_PKG_TYPES = ("os", "library")
+DEFAULT_PKG_TYPES = PKG_TYPES
 FINDINGS_EXIT = 4
 """trivy's exit code when its report holds findings (vulnerabilities, secrets, licenses or
 failed misconfigurations): not 1 (fatal) nor 2 (a Go panic)."""

@@ -20,7 +20,7 @@ How trivy is run:
   2 a Go panic, e.g. a corrupt DB);
 - `--image-src remote` for registry images: gate judges what the registry serves;
 - a timeout kills trivy's whole process group;
-- the `gate` command starts trivy before its CLI loads (`gate.scanners.early`, which
+- the `gate` command starts trivy before its CLI loads (`gate.scanners.trivy.early`, which
   resolves a registry image first); the scan adopts that process (and that resolution)
   only if the argv and environment it builds here are identical.
 
@@ -32,7 +32,7 @@ scan. One deadline (`--scan-timeout`) covers gate's registry calls and trivy. Fo
 `--input`, the digest is the one an OCI layout records for the scanned config; a
 docker-archive records none, and a verdict without a digest cannot be signed. The DB's
 metadata (from the `--cache-dir` gate passes, so it is the DB trivy used) gives its age
-as facts (`gate.scanners.trivy_db`).
+as facts (`gate.scanners.trivy.db`).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from gate.common.redact import redact, redact_argv, secret_values
 from gate.errors import ScannerError, UsageError
 from gate.models import InputKind, InputStatus, SourceRun, Subject, ToolInfo
 from gate.oci import ImageRef, RegistryError, binding, parse_reference
@@ -52,9 +53,10 @@ from gate.oci.deadline import Deadline
 from gate.oci.resolve import Resolution, resolve, still_names
 from gate.policy.model import TrivySettings
 from gate.progress import Progress
-from gate.scanners import early, process, trivy_db, trivy_report
-from gate.scanners.redact import redact, redact_argv, secret_values
-from gate.scanners.trivy_command import (
+from gate.scanners.trivy import db as trivy_db
+from gate.scanners.trivy import early, process
+from gate.scanners.trivy import report as trivy_report
+from gate.scanners.trivy.command import (
     FINDINGS_EXIT,
     INSTALL_HINT,
     PLATFORM,
@@ -109,7 +111,7 @@ class _Scan:
             try:
                 self.ref = parse_reference(image)
             except ValueError as e:
-                raise UsageError(f"IMAGE: {e}") from None
+                raise UsageError(f"IMAGE: {e}") from e
             self.display = image
             self.artifact_name = image
         else:
@@ -119,7 +121,7 @@ class _Scan:
             self.artifact_name = str(self.input)
         self.panic: list[str] = []
         self.started_early = False
-        """trivy was started before the CLI loaded (`gate.scanners.early`) and adopted."""
+        """trivy was started before the CLI loaded (`gate.scanners.trivy.early`) and adopted."""
         self.cache_dir = default_cache_dir(self.env)
         self.deadline = Deadline(timeout)
         """One deadline for gate's registry calls and trivy (`--scan-timeout`)."""
@@ -164,13 +166,12 @@ class _Scan:
         )
 
     def run(self, trivy: str) -> SourceRun:
-        head_start = early.claim()
-        workdir = head_start.workdir if head_start else Path(tempfile.mkdtemp(prefix="gate-trivy-"))
+        # An early scan wrote into its own directory: build the argv there, so it can match.
+        workdir = early.workdir() or Path(tempfile.mkdtemp(prefix="gate-trivy-"))
         try:
-            return self._run(trivy, workdir, head_start)
+            return self._run(trivy, workdir)
         finally:
-            if head_start is not None:
-                head_start.running.cancel()  # a no-op once it has finished
+            early.discard()  # not adopted (or finished): killed; a no-op otherwise
             shutil.rmtree(workdir, ignore_errors=True)
 
     def _resolve(self, ref: ImageRef) -> Resolution:
@@ -202,28 +203,27 @@ class _Scan:
         argv equals an early start's)."""
         return self.timeout if self.resolution is None else self.trivy_budget
 
-    def _start(self, argv: list[str], head_start: early.EarlyScan | None) -> process.ProcessResult:
-        """Run trivy, or finish the identical run `gate.scanners.early` started."""
-        if head_start is not None:
-            if head_start.argv == argv and head_start.env == self.env:
-                self.started_early = True
-                self.bar.started_at(head_start.running.began)  # elapsed: since trivy started
-                self.bar.phase(f"scanning {self.display}")
-                return head_start.running.finish(
-                    timeout=self._trivy_timeout(), on_line=self.on_line
-                )
-            head_start.running.cancel()  # built from other settings: not this scan
-            (head_start.workdir / REPORT_NAME).unlink(missing_ok=True)
+    def _start(self, argv: list[str]) -> process.ProcessResult:
+        """Run trivy, or finish the identical run `gate.scanners.trivy.early` started."""
+        running = early.adopt(argv, self.env)
+        if running is not None:
+            self.started_early = True
+            self.bar.started_at(running.began)  # elapsed: since trivy started
+            self.bar.phase(f"scanning {self.display}")
+            try:
+                return running.finish(timeout=self._trivy_timeout(), on_line=self.on_line)
+            finally:
+                running.cancel()  # a no-op once it has finished
         self.bar.phase(f"scanning {self.display}")
         return process.run(argv, env=self.env, timeout=self._trivy_timeout(), on_line=self.on_line)
 
-    def _run(self, trivy: str, workdir: Path, head_start: early.EarlyScan | None) -> SourceRun:
+    def _run(self, trivy: str, workdir: Path) -> SourceRun:
         output = workdir / REPORT_NAME
         target = self.target_args(workdir)
         argv = build_argv(
             trivy, target, output, self.settings, self._trivy_timeout(), self.cache_dir
         )
-        result = self._start(argv, head_start)
+        result = self._start(argv)
         self.facts["scan"] = {
             "argv": redact_argv(argv, self.secrets),
             "exit_code": result.returncode,

@@ -1,6 +1,6 @@
 """Effective branch protection: classic protection and rulesets merged into one picture.
 
-Pure: no I/O. `gate.ingest.branch_protection` turns each saved or fetched API response
+Pure: no I/O. `gate.branch_protection.ingest` turns each saved or fetched API response
 into a `Reading` (what one endpoint said, as `Statement`s about settings); here
 `effective_protection(readings, branch)` merges them, setting by setting, into the
 strictest value any source enforces.
@@ -16,6 +16,9 @@ setting's value is the strictest one they state. Each source is, per setting:
 
 An effective setting is `known` only when both sources are. UNKNOWN is never "on": an
 unknown setting that the known sources do not already satisfy is reported as unknown.
+
+Length (over ~400 lines): one idea, the merge of classic protection and rulesets setting by
+setting; most of its length is the per-setting table and its docstrings.
 """
 
 from __future__ import annotations

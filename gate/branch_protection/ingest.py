@@ -20,9 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gate.errors import InputError
-from gate.ingest._branch_protection_raw import _Message
-from gate.ingest._branch_protection_read import (
+from gate.branch_protection._raw import _Message
+from gate.branch_protection._read import (
     API_VERSION,
     CLASSIC_KEYS,
     forbidden,
@@ -36,10 +35,11 @@ from gate.ingest._branch_protection_read import (
     response_shape,
     validate,
 )
-from gate.ingest._common import freshness, load_json, sha256_hex
+from gate.branch_protection.effective import Endpoint, Reading
+from gate.errors import InputError
+from gate.ingest.common import freshness, load_json, sha256_hex
 from gate.ingest.interface import Ingestor
 from gate.models import InputKind, SourceRun, ToolInfo
-from gate.protection import Endpoint, Reading
 
 
 def _endpoint_of(doc_url: str | None) -> Endpoint | None:

@@ -2,7 +2,7 @@
 
 A pipeline is only trusted if nobody can push around it. This rule merges every
 branch-protection input (classic protection, rulesets, the branch endpoint) into the
-branch's effective protection (`gate.protection`) and makes one finding per policy
+branch's effective protection (`gate.branch_protection.effective`) and makes one finding per policy
 requirement that is unmet or that gate cannot read:
 - `unmet` fails;
 - `unknown` (the token could not read a setting, and what was read does not already
@@ -22,6 +22,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from gate.branch_protection.effective import (
+    EffectiveProtection,
+    EffectiveSetting,
+    Reading,
+    Setting,
+    Value,
+    effective_protection,
+    satisfies,
+)
 from gate.models import (
     Decision,
     Finding,
@@ -33,16 +42,7 @@ from gate.models import (
     SourceRun,
 )
 from gate.policy.model import BranchProtection, Policy, StatusChecks
-from gate.protection import (
-    EffectiveProtection,
-    EffectiveSetting,
-    Reading,
-    Setting,
-    Value,
-    effective_protection,
-    satisfies,
-)
-from gate.rules.interface import Rule, RuleDecision
+from gate.rules.interface import Assessment, Rule, RuleDecision
 
 DOCS_URL = (
     "https://docs.github.com/repositories/configuring-branches-and-merges-in-your-repository/"
@@ -191,8 +191,29 @@ class BranchProtectionRule(Rule):
 
     kinds = frozenset({FindingKind.BRANCH_PROTECTION})
 
+    def assess(self, runs: Sequence[SourceRun], policy: Policy, now: dt.datetime) -> Assessment:
+        """One pass: each reading is validated once and the effective protection computed
+        once, for the errors, the findings and the verdict's facts alike."""
+        readings = _readings(runs)
+        errors = self._check(runs, policy, readings)
+        pairs = [(run, r) for run, r in readings if r is not None]
+        if not pairs:
+            return Assessment(errors)
+        bp = policy.branch_protection
+        eff = effective_protection([r for _, r in pairs], bp.branch if bp else None)
+        findings = [] if bp is None else self._findings(bp, pairs, eff)
+        return Assessment(errors, findings, {"branch_protection": eff.summary()})
+
     def check_inputs(
         self, runs: Sequence[SourceRun], policy: Policy, now: dt.datetime
+    ) -> list[str]:
+        return self._check(runs, policy, _readings(runs))
+
+    def _check(
+        self,
+        runs: Sequence[SourceRun],
+        policy: Policy,
+        readings: list[tuple[SourceRun, Reading | None]],
     ) -> list[str]:
         bp = policy.branch_protection
         if bp is None:
@@ -204,7 +225,6 @@ class BranchProtectionRule(Rule):
                 "input: pass --github-repo OWNER/REPO --branch BRANCH, or --branch-protection "
                 "FILE with a saved API response"
             ]
-        readings = _readings(mine)
         if not readings:
             return ["every branch-protection input failed: branch protection cannot be judged"]
         errors = [
@@ -250,7 +270,14 @@ class BranchProtectionRule(Rule):
         pairs = [(run, r) for run, r in _readings(runs) if r is not None]
         if not pairs:
             return []
-        eff = effective_protection([r for _, r in pairs], bp.branch)
+        return self._findings(bp, pairs, effective_protection([r for _, r in pairs], bp.branch))
+
+    def _findings(
+        self,
+        bp: BranchProtection,
+        pairs: list[tuple[SourceRun, Reading]],
+        eff: EffectiveProtection,
+    ) -> list[Finding]:
         b = f"`{eff.branch}`" if eff.branch else "the branch"
         findings: list[Finding] = []
         for setting, wanted in requirements(bp):

@@ -2,7 +2,7 @@
 
 `extra="ignore"` (GitHub adds fields) and `strict=True` (a string where GitHub sends a
 number or a boolean is malformed, not coerced). Absent fields are None: the readers in
-`gate.ingest.branch_protection` decide what an absence means for each field.
+`gate.branch_protection.ingest` decide what an absence means for each field.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gate.strict_json import ReadAs
+from gate.common.strict_json import ReadAs
 
 
 class _Raw(BaseModel):
@@ -73,7 +73,7 @@ class _StatusCheckRule(_Raw):
 class _Rule(_Raw):
     type: str
     parameters: Annotated[dict[str, Any] | None, ReadAs(_PullRequest | _StatusCheckRule)] = None
-    """Read per rule type by `gate.ingest._branch_protection_read`."""
+    """Read per rule type by `gate.branch_protection._read`."""
     ruleset_id: int | None = None
     ruleset_source_type: str | None = None
     ruleset_source: str | None = None

@@ -15,9 +15,10 @@ refuses both, whatever the format (Trivy, npm audit, pip-audit, SARIF, GitHub re
 `load_strict(raw, path, shape)` decodes with the standard library's C decoder plus an
 `object_pairs_hook` that only compares two lengths per object; the JSON path is worked out
 only when something is wrong. `check_shape` walks decoded data against a `Shape`. The
-Trivy reader decodes with msgspec for speed and runs `load_strict` beside it (see
-`gate.ingest._trivy_raw.STRICT_MAX_BYTES`); the GitHub client decodes its answers with
-`strict_loads` and the branch-protection readers check their shape.
+Trivy reader decodes with msgspec for speed and runs `load_strict` beside it, or
+`check_keys_lean` first above 16 MiB (`gate.ingest._trivy_raw.check_strict`); the GitHub
+client decodes its answers with `strict_loads` and the branch-protection readers check
+their shape.
 """
 
 from __future__ import annotations
@@ -250,6 +251,108 @@ def check_shape(data: Any, shape: Shape | None, path: str, pointer: str = "") ->
         elif isinstance(value, list) and sh.items is not None:
             it = sh.items
             stack += [(v, it, place, i) for i, v in enumerate(value) if isinstance(v, dict | list)]
+
+
+class _ObjectKeys:
+    """The keys of one or more equal-shaped objects, and the signatures of their container
+    values (`check_keys_lean`); interned, so a report of 50,000 alike findings holds a few
+    thousand of these, not 50,000 dicts."""
+
+    __slots__ = ("children", "keys")
+
+    def __init__(self, keys: frozenset[str], children: tuple[tuple[str, object], ...]) -> None:
+        self.keys = keys
+        self.children = children
+
+
+class _ArrayItems:
+    """The distinct signatures of an array's objects and arrays (scalars carry no keys)."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: frozenset[object]) -> None:
+        self.items = items
+
+
+class _Ambiguous(Exception):
+    """A key twice in one object, seen by the lean check (the precise one names its path)."""
+
+
+def _lean_fits(root: object, shape: Shape) -> bool:
+    """True unless some object of `root` has a key that a known key of its shape equals
+    apart from case; each (signature, shape) pair is looked at once."""
+    done: set[tuple[int, int]] = set()
+    stack: list[tuple[object, Shape]] = [(root, shape)]
+    while stack:
+        sig, sh = stack.pop()
+        if (id(sig), id(sh)) in done:
+            continue
+        done.add((id(sig), id(sh)))
+        if isinstance(sig, _ArrayItems):
+            if sh.items is not None:
+                stack += [(item, sh.items) for item in sig.items]
+            continue
+        if not isinstance(sig, _ObjectKeys):
+            continue
+        if sh.keys:
+            if any(sh.folded.get(k.casefold()) for k in sig.keys - sh.keys.keys()):
+                return False
+            for key, child in sig.children:
+                sub = sh.keys.get(key)
+                if sub is not None and child is not None:
+                    stack.append((child, sub))
+        if sh.values is not None:
+            stack += [(child, sh.values) for _, child in sig.children if child is not None]
+    return True
+
+
+def check_keys_lean(raw: bytes, shape: Shape | None) -> bool:
+    """The strict checks of `load_strict` for a document too large to decode twice whole:
+    True when no object has a key twice and no key differs from a known one only in case.
+
+    The standard library's decoder hands each object to a hook that keeps only its key set
+    and the interned signatures of its container values (no values, no per-finding dicts),
+    so memory stays near the raw bytes' size. False means: something is wrong, and
+    `load_strict` on the same bytes says what and where (invalid JSON is left to it too)."""
+    objects: dict[tuple[frozenset[str], tuple[tuple[str, object], ...]], _ObjectKeys] = {}
+    arrays: dict[frozenset[object], _ArrayItems] = {}
+
+    def of_array(value: Any) -> _ArrayItems | None:  # a list (Any: see the callers)
+        items = frozenset(
+            v if v.__class__ is _ObjectKeys else of_array(v)
+            for v in value
+            if v.__class__ is _ObjectKeys or v.__class__ is list
+        )
+        if not items:
+            return None
+        sig = arrays.get(items)
+        if sig is None:
+            sig = arrays[items] = _ArrayItems(items)
+        return sig
+
+    def hook(pairs: list[tuple[str, Any]]) -> _ObjectKeys:
+        keys = frozenset([k for k, _ in pairs])
+        if len(keys) != len(pairs):
+            raise _Ambiguous
+        children = tuple(
+            [
+                (k, v if v.__class__ is _ObjectKeys else of_array(v))
+                for k, v in pairs
+                if v.__class__ is _ObjectKeys or v.__class__ is list
+            ]
+        )
+        sig = objects.get((keys, children))
+        if sig is None:
+            sig = objects[(keys, children)] = _ObjectKeys(keys, children)
+        return sig
+
+    try:
+        root = json.loads(raw, object_pairs_hook=hook)
+    except (_Ambiguous, ValueError, RecursionError):
+        return False
+    if isinstance(root, list):
+        root = of_array(root)
+    return shape is None or _lean_fits(root, shape)
 
 
 def decode_text(raw: bytes, path: str) -> str:

@@ -4,9 +4,9 @@
 the policy before it could run trivy; on a small image that is longer than the scan. The
 console script therefore calls `start(argv)` first: when the arguments plainly ask for a
 scan, it reads only the policy's `trivy:` block, builds the command exactly as the scan
-will (`gate.scanners.trivy_command`) and starts trivy. The normal path then parses and
-validates everything as usual, and `gate.scanners.trivy` adopts the running process only
-if the argv and environment it builds are identical (`claim`); otherwise the early
+will (`gate.scanners.trivy.command`) and starts trivy. The normal path then parses and
+validates everything as usual, and `gate.scanners.trivy.scan` adopts the running process only
+if the argv and environment it builds are identical (`adopt`); otherwise the early
 process is killed and trivy runs again. A registry IMAGE is first resolved to the one
 manifest trivy will scan (`resolve_ahead`, `gate.oci.resolve`, which needs httpx but not
 pydantic); the scan takes that resolution over (`claim_resolution`) when it was made from
@@ -25,15 +25,15 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gate.errors import GateError
 from gate.policy.paths import resolve_policy
-from gate.scanners import process
-from gate.scanners.trivy_command import (
-    DEFAULT_SCANNERS,
+from gate.policy.trivy import DEFAULT_SCAN_TIMEOUT, DEFAULT_SCANNERS, KEYS
+from gate.scanners.trivy import process
+from gate.scanners.trivy.command import (
     PLATFORM,
     REPORT_NAME,
     build_argv,
@@ -85,10 +85,8 @@ FLAG_OPTIONS = frozenset(
         *("--python-env", "--python-no-deps"),
     }
 )
-DEFAULT_TIMEOUT = 600.0
 MAX_TIMEOUT = 7 * 86400.0
 """A week: longer is a typo, and larger numbers overflow the waits."""
-_TRIVY_KEYS = frozenset({"scanners", "pkg_types", "detection_priority"})
 
 
 class Options:
@@ -195,7 +193,7 @@ def read_options(path: Path) -> Options | None:
     block = data.get("trivy")
     if block is None:
         return Options()
-    if not isinstance(block, dict) or not set(block) <= _TRIVY_KEYS:
+    if not isinstance(block, dict) or not set(block) <= KEYS:
         return None
     scanners = block.get("scanners", list(DEFAULT_SCANNERS))
     pkg_types = block.get("pkg_types")
@@ -272,13 +270,16 @@ def start(args: Sequence[str]) -> EarlyScan | None:
     """Start trivy now if `args` (without the program name) ask `gate check` for a scan.
 
     Speculation only: any exception here means "no early process" (the normal path then
-    runs trivy itself, or reports the problem), never an exit code of its own."""
+    runs trivy itself, or reports the problem), never an exit code of its own.
+    `GATE_EARLY_START=0` turns it off."""
+    if os.environ.get("GATE_EARLY_START", "").strip() == "0":
+        return None
     workdir: Path | None = None
     try:
         found = parse_check_args(args)
         if found is None:
             return None
-        timeout = scan_timeout(found.get("--scan-timeout", str(DEFAULT_TIMEOUT)))
+        timeout = scan_timeout(found.get("--scan-timeout", str(DEFAULT_SCAN_TIMEOUT)))
         if timeout is None:
             return None
         given = found.get("--policy")
@@ -317,9 +318,24 @@ def start(args: Sequence[str]) -> EarlyScan | None:
     return scan
 
 
-def claim() -> EarlyScan | None:
-    """The early scan, now owned by the caller (who must adopt or cancel it), or None."""
-    return _pending.pop() if _pending else None
+def workdir() -> Path | None:
+    """The directory the early scan writes its report into, if one is running: the scan
+    builds its argv there, so that an identical command can be adopted."""
+    return _pending[-1].workdir if _pending else None
+
+
+def adopt(argv: Sequence[str], env: Mapping[str, str]) -> process.Running | None:
+    """The early trivy, now the caller's to finish, if it was started with exactly `argv`
+    and `env`; else None, and an early trivy built from other settings is killed (its
+    directory stays: it is the caller's, from `workdir()`)."""
+    if not _pending:
+        return None
+    scan = _pending.pop()
+    if scan.argv == list(argv) and scan.env == dict(env):
+        return scan.running
+    scan.running.cancel()
+    (scan.workdir / REPORT_NAME).unlink(missing_ok=True)
+    return None
 
 
 def _cancel_pending() -> None:

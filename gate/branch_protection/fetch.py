@@ -18,7 +18,7 @@ from gate.github import GitHubClient, Response
 from gate.models import InputKind, InputStatus, SourceRun
 
 if TYPE_CHECKING:
-    from gate.protection import Endpoint, Reading
+    from gate.branch_protection.effective import Endpoint, Reading
 
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
@@ -36,7 +36,7 @@ def _paths(repo: str, branch: str) -> dict[Endpoint, str]:
 def _interpret(
     client: GitHubClient, endpoint: Endpoint, r: Response, repo: str, branch: str
 ) -> Reading:
-    from gate.ingest.branch_protection import forbidden, not_protected, read_response
+    from gate.branch_protection.ingest import forbidden, not_protected, read_response
 
     if r.status == 200:
         return read_response(endpoint, 200, r.json(), r.url)
@@ -59,7 +59,7 @@ def fetch_branch_protection(
     repo: str, branch: str, *, client: GitHubClient | None = None
 ) -> list[SourceRun]:
     """Read rules, branch and classic protection of `repo`'s `branch`: one `SourceRun` each."""
-    from gate.ingest.branch_protection import to_run
+    from gate.branch_protection.ingest import to_run
 
     if not _REPO.match(repo):
         raise UsageError(f"--github-repo must be OWNER/REPO, got {repo!r}")
