@@ -15,6 +15,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from gate import __version__, lifetime, wiring
+from gate.cli_exceptions import exceptions_cmd
 from gate.errors import GateError, UsageError
 from gate.policy.trivy import DEFAULT_SCAN_TIMEOUT
 
@@ -177,6 +178,24 @@ def check(
         list[Path],
         typer.Option("--exceptions", metavar="PATH", help="An exceptions file (YAML) to add."),
     ] = [],  # noqa: B006
+    vex: Annotated[
+        list[Path],
+        typer.Option(
+            "--vex",
+            metavar="PATH",
+            help="A VEX document (OpenVEX, CycloneDX VEX, CSAF VEX): not_affected and fixed "
+            "statements except the findings they match.",
+        ),
+    ] = [],  # noqa: B006
+    ignore_file: Annotated[
+        list[Path],
+        typer.Option(
+            "--ignore-file",
+            metavar="PATH",
+            help="A .trivyignore, .trivyignore.yaml or grype config whose entries become "
+            "exceptions.",
+        ),
+    ] = [],  # noqa: B006
     json_out: Annotated[
         Path | None, typer.Option("--json", metavar="PATH", help="Write the JSON verdict here.")
     ] = None,
@@ -188,6 +207,23 @@ def check(
     ] = None,
     sarif_output: Annotated[
         Path | None, typer.Option(metavar="PATH", help="Write SARIF 2.1.0 for code scanning.")
+    ] = None,
+    openvex_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--openvex",
+            metavar="PATH",
+            help="Write the excepted and not-affected decisions as OpenVEX v0.2.0.",
+        ),
+    ] = None,
+    cyclonedx_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--cyclonedx",
+            metavar="PATH",
+            help="Write CycloneDX 1.6 JSON: the packages, the vulnerabilities and gate's "
+            "decision on each as its analysis.",
+        ),
     ] = None,
     sarif_location: Annotated[
         str | None,
@@ -269,6 +305,10 @@ def check(
         npm_lockfile=npm_lockfile,
         timeout=scan_timeout,
     )
+
+    from gate.exception_files import read_exception_sources
+
+    sources = read_exception_sources(vex, ignore_file, pol.exception_rules)
     inputs = wiring.Inputs(
         image=image,
         input_path=input_path,
@@ -301,17 +341,25 @@ def check(
         runs = wiring.meanwhile(lambda: wiring.collect(inputs, pol), wiring.import_judging)
     from gate.common.sanitize import github_block
     from gate.engine import evaluate
+    from gate.exception_files import add_exception_files, image_digests
     from gate.report.console import render_console
     from gate.report.dispatch import write_reports
     from gate.report.interface import OutputRequest
 
+    pol, ref, warnings = add_exception_files(
+        pol, ref, sources, digests=image_digests(runs), today=when.date()
+    )
     verdict = evaluate(runs, pol, when, policy_ref=ref)
+    if warnings:
+        verdict = verdict.model_copy(update={"notes": (*verdict.notes, *warnings)})
     outputs = OutputRequest(
         json_path=json_out,
         summary=summary,
         sarif_output=sarif_output,
         sarif_location=sarif_location,
         sarif_category=sarif_category,
+        openvex=openvex_out,
+        cyclonedx=cyclonedx_out,
     )
     write_reports(verdict, outputs, os.environ, _note)
     try:
@@ -321,6 +369,9 @@ def check(
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more reaches the pipe
     lifetime.keep(verdict)
     raise typer.Exit(verdict.result.exit_code)
+
+
+app.command("exceptions")(exceptions_cmd)
 
 
 @policy_app.command("validate")

@@ -254,8 +254,12 @@ def _judge(
 
     report = ledger.report(labels)
     failures: list[str] = []
-    if policy.exception_rules.fail_on_unused and report.unused:
-        ids = ", ".join(u.id for u in report.unused)
+    # a VEX document speaks of many products: its statements that match nothing are
+    # reported as unused, but do not make `fail_on_unused` fail
+    vex = ref.vex_indexes()
+    stale = [u for u in report.unused if u.index not in vex]
+    if policy.exception_rules.fail_on_unused and stale:
+        ids = ", ".join(u.id for u in stale)
         failures.append(f"exceptions matched nothing (exception_rules.fail_on_unused): {ids}")
     notes = list(failures)
     facts: dict[str, Any] = {}

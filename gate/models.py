@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -286,7 +286,10 @@ class ExceptionUse(_Frozen):
     label: str = ""
     """Where it is written: `exceptions[2]`, or `FILE: exceptions[0]` for an exceptions file."""
     id: str
+    aliases: tuple[str, ...] = ()
     package: str | None = None
+    paths: tuple[str, ...] = ()
+    """Path globs it is scoped to (an ignore file's `paths`), if any."""
     reason: str
     expires: str
     owner: str | None = None
@@ -306,13 +309,20 @@ class ExceptionReport(_Frozen):
 
 
 class ExceptionsFile(_Frozen):
-    """An exceptions file added with `--exceptions`: its exceptions follow the policy's own."""
+    """A file whose exceptions follow the policy's own: `--exceptions`, `--vex` or
+    `--ignore-file`."""
 
     path: str
     sha256: str
     first: int
     """The index of its first exception in the policy's combined `exceptions` list."""
     count: int
+    kind: Literal["exceptions", "vex", "ignore-file"] = "exceptions"
+    format: str | None = None
+    """`openvex`, `cyclonedx`, `csaf`, `trivyignore`, `trivyignore-yaml`, `grype`."""
+    labels: tuple[str, ...] = ()
+    """Where in the file each of its exceptions is written (VEX statements, ignore-file
+    entries); empty for an exceptions file (`exceptions[i]`)."""
 
 
 class PolicyRef(_Frozen):
@@ -321,12 +331,24 @@ class PolicyRef(_Frozen):
     name: str | None = None
     exception_files: tuple[ExceptionsFile, ...] = ()
 
+    def vex_indexes(self) -> frozenset[int]:
+        """Indexes of the exceptions that are VEX statements (`--vex`): facts with no
+        expiry, not accepted risks, so `exception_rules` leave them alone."""
+        return frozenset(
+            i
+            for f in self.exception_files
+            if f.kind == "vex"
+            for i in range(f.first, f.first + f.count)
+        )
+
     def exception_label(self, index: int, top_level: int) -> str:
         """Where exception `index` of `Policy.all_exceptions()` is written, as a key path."""
         if index >= top_level:
             return f"code_scanning.exceptions[{index - top_level}]"
         for f in self.exception_files:
             if f.first <= index < f.first + f.count:
+                if f.labels:
+                    return f.labels[index - f.first]
                 return f"{f.path}: exceptions[{index - f.first}]"
         return f"exceptions[{index}]"
 

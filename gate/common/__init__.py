@@ -7,6 +7,8 @@
 - `strict_json`: JSON read strictly (duplicate keys, nesting, shapes).
 - `http_deadline`: one deadline over a whole HTTP exchange.
 - `redact`: credentials out of messages before they are shown or recorded.
+- `json_fields`: typed reads from decoded JSON or YAML, each failure naming the file and
+  the JSON path (the VEX and ignore-file readers).
 - `timestamps`: RFC 3339 timestamps as scanners write them (`parse_timestamp`).
 
 Import from those modules: this package imports nothing, so each stays as light as its job.

@@ -48,7 +48,10 @@ def check_exception_rules(policy: Policy, today: dt.date | None, ref: PolicyRef)
     rules = policy.exception_rules
     top = len(policy.exceptions)
     problems = []
+    vex = ref.vex_indexes()
     for i, e in enumerate(policy.all_exceptions()):
+        if i in vex:
+            continue  # a VEX statement is a fact with no expiry, not an accepted risk
         where = f"{ref.exception_label(i, top)} ({e.id})"
         if rules.require_owner and not e.owner:
             problems.append(f"{where}: owner is required (exception_rules.require_owner)")

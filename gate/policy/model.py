@@ -166,9 +166,18 @@ class PolicyException(_Strict):
     """An accepted risk: it must say why, and it must end."""
 
     id: str = Field(min_length=1, description="Vulnerability id or alias, or a rule id.")
+    aliases: list[str] = Field(
+        default_factory=list,
+        description="Other ids of the same vulnerability (GHSA, GO-…); any of them matches.",
+    )
     package: str | None = Field(
         default=None,
         description="Optional purl scope, with or without a version: `pkg:npm/lodash`.",
+    )
+    paths: list[str] = Field(
+        default_factory=list,
+        description="Optional file scope: globs (`**` crosses directories, `*` does not) "
+        "matched against the finding's path, as in `.trivyignore.yaml`.",
     )
     reason: str = Field(min_length=1)
     expires: dt.date = Field(description="The last day it applies: an ISO 8601 date, YYYY-MM-DD.")
@@ -219,6 +228,15 @@ class ExceptionRules(_Strict):
         default=None, ge=1, description="No exception may expire further ahead than this."
     )
     require_owner: bool = False
+    require_expiry: bool = Field(
+        default=False,
+        description="An ignore-file entry (`--ignore-file`) with no expiry is an error.",
+    )
+    unknown_keys: Literal["error", "warn"] = Field(
+        default="error",
+        description="An unknown key in an ignore file (`expires:` for `expired_at:`) is an "
+        "error, or a warning in the verdict.",
+    )
     fail_on_unused: bool = Field(
         default=False, description="An exception that matched nothing makes the verdict FAIL."
     )

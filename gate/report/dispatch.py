@@ -62,6 +62,30 @@ class _Summary:
         return Rendered(render_markdown(verdict))
 
 
+class _OpenVex:
+    what = "OpenVEX"
+
+    def target(self, request: OutputRequest, env: Mapping[str, str]) -> Target | None:
+        return None if request.openvex is None else Target(request.openvex)
+
+    def render(self, verdict: Verdict, request: OutputRequest) -> Rendered:
+        from gate.report.openvex import render_openvex
+
+        return Rendered(render_openvex(verdict))
+
+
+class _CycloneDx:
+    what = "CycloneDX"
+
+    def target(self, request: OutputRequest, env: Mapping[str, str]) -> Target | None:
+        return None if request.cyclonedx is None else Target(request.cyclonedx)
+
+    def render(self, verdict: Verdict, request: OutputRequest) -> Rendered:
+        from gate.report.cyclonedx import render_cyclonedx
+
+        return Rendered(render_cyclonedx(verdict))
+
+
 class _Annotations:
     what = "annotations"
 
@@ -83,6 +107,10 @@ def reporter_for(kind: ReportKind) -> Reporter:
             return _Sarif()
         case ReportKind.SUMMARY:
             return _Summary()
+        case ReportKind.OPENVEX:
+            return _OpenVex()
+        case ReportKind.CYCLONEDX:
+            return _CycloneDx()
         case ReportKind.ANNOTATIONS:
             return _Annotations()
         case _:

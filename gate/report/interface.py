@@ -24,18 +24,23 @@ class ReportKind(enum.StrEnum):
     JSON = "json"
     SARIF = "sarif"
     SUMMARY = "summary"
+    OPENVEX = "openvex"
+    CYCLONEDX = "cyclonedx"
     ANNOTATIONS = "annotations"
 
 
 @dataclass(frozen=True, slots=True)
 class OutputRequest:
-    """The outputs `gate check` was asked for (`--json`, `--summary`, `--sarif-*`)."""
+    """The outputs `gate check` was asked for (`--json`, `--summary`, `--sarif-*`,
+    `--openvex`, `--cyclonedx`)."""
 
     json_path: Path | None = None
     summary: Path | None = None
     sarif_output: Path | None = None
     sarif_location: str | None = None
     sarif_category: str | None = None
+    openvex: Path | None = None
+    cyclonedx: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)

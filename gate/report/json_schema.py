@@ -102,7 +102,9 @@ class ExceptionDoc(_Doc):
     index: int
     label: str = Field(description="Where it is written: `exceptions[2]` or `FILE: exceptions[0]`.")
     id: str
+    aliases: list[str] = Field(description="Other ids of the same vulnerability it matches.")
     package: str | None
+    paths: list[str] = Field(description="Path globs it is scoped to, if any.")
     reason: str
     expires: str
     owner: str | None
@@ -122,6 +124,16 @@ class ExceptionsFileDoc(_Doc):
     sha256: str
     first: int = Field(description="Index of its first exception in the combined list.")
     count: int
+    kind: Literal["exceptions", "vex", "ignore-file"] = Field(
+        description="`--exceptions`, `--vex` or `--ignore-file`."
+    )
+    format: str | None = Field(
+        description="openvex, cyclonedx, csaf, trivyignore, trivyignore-yaml or grype."
+    )
+    labels: list[str] = Field(
+        description="Where each of its exceptions is written (a VEX statement, an "
+        "ignore-file entry); empty for an exceptions file."
+    )
 
 
 class PolicyDoc(_Doc):
@@ -129,7 +141,8 @@ class PolicyDoc(_Doc):
     sha256: str
     name: str | None
     exception_files: list[ExceptionsFileDoc] = Field(
-        description="Exceptions files added with --exceptions, with their sha256."
+        description="Files whose exceptions were added (--exceptions, --vex, --ignore-file), "
+        "with their sha256."
     )
 
 

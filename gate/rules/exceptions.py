@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -16,6 +18,7 @@ class _Purl:
     namespace: str | None
     name: str
     version: str | None
+    qualifiers: frozenset[tuple[str, str]] = frozenset()
 
 
 def _parse_purl(text: str) -> _Purl | None:
@@ -28,7 +31,13 @@ def _parse_purl(text: str) -> _Purl | None:
     name = p.name.lower()
     if p.type == "pypi":
         name = name.replace("_", "-").replace(".", "-")
-    return _Purl(p.type, (p.namespace or "").lower() or None, name, p.version)
+    return _Purl(
+        p.type,
+        (p.namespace or "").lower() or None,
+        name,
+        p.version,
+        frozenset((str(k), str(v)) for k, v in dict(p.qualifiers or {}).items()),
+    )
 
 
 def _package_matches(scope: str, finding: Finding) -> bool:
@@ -48,16 +57,53 @@ def _package_matches(scope: str, finding: Finding) -> bool:
         return False
     if (want.type, want.namespace, want.name) != (have.type, have.namespace, have.name):
         return False
-    return want.version is None or want.version == have.version
+    if want.version is not None and want.version != have.version:
+        return False
+    # a scope's qualifiers (`?arch=x86_64`) narrow it: each must be the finding's too
+    return want.qualifiers <= have.qualifiers
 
 
 def exception_matches(e: PolicyException, finding: Finding) -> bool:
-    """The id matches the finding's id or an alias (case-insensitive), and the purl scope if any."""
+    """The id or an alias matches the finding's id or an alias (case-insensitive), and the
+    purl and path scopes if any."""
     ids = {finding.id.upper(), *(a.upper() for a in finding.aliases)}
-    return e.id.upper() in ids and _in_scope(e, finding)
+    mine = {e.id.upper(), *(a.upper() for a in e.aliases)}
+    return bool(mine & ids) and _in_scope(e, finding)
+
+
+@functools.lru_cache(maxsize=256)
+def _glob(pattern: str) -> re.Pattern[str]:
+    """A doublestar glob: `**/` any directories (or none), `**` anything, `*` and `?` within
+    one path segment."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out))
+
+
+def _path_matches(globs: Sequence[str], finding: Finding) -> bool:
+    path = finding.location.path if finding.location else None
+    return path is not None and any(_glob(g).fullmatch(path) for g in globs)
 
 
 def _in_scope(e: PolicyException, finding: Finding) -> bool:
+    if e.paths and not _path_matches(e.paths, finding):
+        return False
     return e.package is None or _package_matches(e.package, finding)
 
 
@@ -77,7 +123,8 @@ class ExceptionLedger:
         # by upper-cased id, once: a finding is looked up by its ids, not tried against all
         self._by_id: dict[str, list[int]] = {}
         for i, e in enumerate(self.exceptions):
-            self._by_id.setdefault(e.id.upper(), []).append(i)
+            for key in {e.id.upper(), *(a.upper() for a in e.aliases)}:
+                self._by_id.setdefault(key, []).append(i)
 
     def is_expired(self, index: int) -> bool:
         return self.exceptions[index].expires < self.today
@@ -88,11 +135,13 @@ class ExceptionLedger:
         ids = {finding.id.upper(), *(a.upper() for a in finding.aliases)}
         code = finding.kind is FindingKind.CODE
         hits = sorted(
-            i
-            for key in ids
-            for i in self._by_id.get(key, ())
-            if (code or self.code_only_from is None or i < self.code_only_from)
-            and _in_scope(self.exceptions[i], finding)
+            {
+                i
+                for key in ids
+                for i in self._by_id.get(key, ())
+                if (code or self.code_only_from is None or i < self.code_only_from)
+                and _in_scope(self.exceptions[i], finding)
+            }
         )
         for i in hits:
             self.matched[i] += 1
@@ -110,7 +159,9 @@ class ExceptionLedger:
                 index=i,
                 label=labels[i] if i < len(labels) else f"exceptions[{i}]",
                 id=e.id,
+                aliases=tuple(e.aliases),
                 package=e.package,
+                paths=tuple(e.paths),
                 reason=e.reason,
                 expires=e.expires.isoformat(),
                 owner=e.owner,

@@ -243,11 +243,13 @@ def test_bombs_fail_fast(
     code, _, err = gate(capsys, "check", option, str(bomb), "--trivy", str(report))
     assert code == 2, err
     assert str(bomb) in err
-    began = time.perf_counter()
+    # CPU time with a wide ceiling: without the caps these take minutes and gigabytes; the
+    # sub-second figure itself is measured, not asserted on a shared machine (docs/security.md)
+    began = time.process_time()
     with pytest.raises(PolicyError):
         load_yaml(bomb)
-    took = time.perf_counter() - began
-    assert took < 0.5, f"{name}: {took:.2f}s"
+    took = time.process_time() - began
+    assert took < 5, f"{name}: {took:.2f}s of CPU"
     assert early.read_options(bomb) is None
 
 
