@@ -77,9 +77,21 @@ VALUE_OPTIONS = frozenset(
         "--now",
         "--platform",
         "--max-input-bytes",
+        "--python-project",
+        "--osv-url",
+        "--index-url",
+        "--vulnerability-service",
+        "--npm-project",
+        "--npm-registry",
+        "--npm-lockfile",
     }
 )
-FLAG_OPTIONS = frozenset({"--verify-digest", "--no-verify-digest", "--insecure", "--verbose", "-v"})
+FLAG_OPTIONS = frozenset(
+    {
+        *("--verify-digest", "--no-verify-digest", "--insecure", "--verbose", "-v"),
+        *("--python-env", "--python-no-deps"),
+    }
+)
 MAX_TIMEOUT = 7 * 86400.0
 """A week: longer is a typo, and larger numbers overflow the waits."""
 
