@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 DEMO   := .demo
 LOCK   := requirements/lock.txt
 
-.PHONY: demo test fuzz lint format readme schemas bench bench-scale lock clean
+.PHONY: demo test fuzz lint format readme schemas bench bench-scale lock clean npm
 
 # The venv holds exactly the lock: runtime, test and lint dependencies and the build tools, every
 # file checked against its hash; then gate itself, editable, with nothing else resolved.
@@ -74,8 +74,14 @@ format: $(STAMP)
 
 ## test: lint, type-check, check the import contracts and run the whole suite (real trivy, real
 ##       servers on 127.0.0.1) under coverage, with the floor in pyproject.toml.
-test: lint
+test: lint npm
 	PYTHONHASHSEED=0 $(BIN)/pytest --cov --cov-report=term
+
+## npm: `gate check --npm-project` runs the machine's npm, and so do its tests (tests/audit):
+##      install Debian's npm when none is on PATH (as root, as on CI).
+npm:
+	@command -v npm >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm; }
 
 ## fuzz: the hostile-input suite with a long budget of mutated reports (make test runs a short one).
 fuzz: $(STAMP)

@@ -105,6 +105,59 @@ def check(
             help="A saved GitHub branch-protection or rules/branches API response.",
         ),
     ] = [],  # noqa: B006
+    python_project: Annotated[
+        list[Path],
+        typer.Option(
+            "--python-project",
+            metavar="PATH",
+            help="Run pip-audit on a requirements file, a pyproject.toml or a directory with "
+            "one (or with a pylock.toml).",
+        ),
+    ] = [],  # noqa: B006
+    python_env: Annotated[
+        bool, typer.Option("--python-env", help="Run pip-audit on the environment gate runs in.")
+    ] = False,
+    python_no_deps: Annotated[
+        bool,
+        typer.Option(
+            "--python-no-deps",
+            help="The requirements are fully pinned: audit them as written (pip-audit "
+            "--no-deps --disable-pip), resolving nothing.",
+        ),
+    ] = False,
+    osv_url: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            help="OSV service for pip-audit and severities (default: $PIP_AUDIT_OSV_URL, "
+            "then api.osv.dev).",
+        ),
+    ] = None,
+    index_url: Annotated[
+        str | None,
+        typer.Option(metavar="URL", help="Package index pip-audit resolves requirements from."),
+    ] = None,
+    vulnerability_service: Annotated[
+        str,
+        typer.Option(metavar="osv|pypi|esms", help="pip-audit's vulnerability service."),
+    ] = "osv",
+    npm_project: Annotated[
+        list[Path],
+        typer.Option(
+            "--npm-project", metavar="DIR", help="Run `npm audit` in DIR (it needs a lockfile)."
+        ),
+    ] = [],  # noqa: B006
+    npm_registry: Annotated[
+        str | None, typer.Option(metavar="URL", help="The registry npm audit asks.")
+    ] = None,
+    npm_lockfile: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="PATH",
+            help="The package-lock.json an --npm-audit report was made from (installed "
+            "versions for npm 7+ findings).",
+        ),
+    ] = None,
     github_repo: Annotated[
         str | None,
         typer.Option(
@@ -209,7 +262,8 @@ def check(
         float,
         typer.Option(
             metavar="SECONDS",
-            help="Seconds before a trivy scan is killed (an ERROR); above 0, at most a week.",
+            help="Seconds before a trivy scan or an audit is killed (an ERROR); above 0, at "
+            "most a week.",
         ),
     ] = DEFAULT_SCAN_TIMEOUT,
     max_input_bytes: Annotated[
@@ -282,6 +336,21 @@ def check(
     if sarif_include not in ("attention", "all"):
         raise UsageError(f"--sarif-include: expected attention or all, got {sarif_include!r}")
     pol, ref = wiring.load_policy_and_exceptions(policy, exceptions, when)
+    from gate.audit.collect import AuditRequest
+
+    audits = AuditRequest(
+        python_project=python_project,
+        python_env=python_env,
+        python_no_deps=python_no_deps,
+        osv_url=osv_url,
+        index_url=index_url,
+        vulnerability_service=vulnerability_service,
+        npm_project=npm_project,
+        npm_registry=npm_registry,
+        npm_lockfile=npm_lockfile,
+        timeout=scan_timeout,
+    )
+
     from gate.exception_files import read_exception_sources
 
     sources = read_exception_sources(vex, ignore_file, pol.exception_rules)
@@ -295,6 +364,7 @@ def check(
         branch_protection=branch_protection,
         github_repo=github_repo,
         branch=branch,
+        audits=audits,
         trivy_bin=trivy_bin,
         trivy_sha256=pin,
         scan_timeout=scan_timeout,
@@ -305,8 +375,9 @@ def check(
     )
     if inputs.empty:
         raise UsageError(
-            "nothing to check: give an IMAGE, --input, or a report "
-            "(--trivy, --npm-audit, --pip-audit, --sarif, --branch-protection, --github-repo)"
+            "nothing to check: give an IMAGE, --input, a report (--trivy, --npm-audit, "
+            "--pip-audit, --sarif, --branch-protection, --github-repo) or an audit "
+            "(--python-project, --python-env, --npm-project)"
         )
     if not inputs.scans:
         runs = wiring.collect(inputs, pol)

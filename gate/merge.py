@@ -58,6 +58,19 @@ def _preferred_id(ids: Iterable[str], first: str) -> str:
     return first
 
 
+def _severity_origin(rater: Finding | None, group: Sequence[Finding]) -> str | None:
+    """Where a merged finding's severity came from: the rating member's own source (an OSV
+    record), or its input kind when some other member's scanner gave none (pip-audit's
+    UNKNOWN rated by Trivy's sighting)."""
+    if rater is None:
+        return None
+    if rater.severity_origin is not None:
+        return rater.severity_origin
+    if all(f.severity is not Severity.UNKNOWN for f in group) or not rater.sources:
+        return None  # every scanner rated it: the highest rating stands, no one borrowed
+    return str(rater.sources[0].kind)
+
+
 def _combine(group: Sequence[Finding]) -> Finding:
     if len(group) == 1:
         return group[0]
@@ -68,8 +81,10 @@ def _combine(group: Sequence[Finding]) -> Finding:
             all_ids.setdefault(i.upper(), i)
     primary = _preferred_id(all_ids.values(), base.id)
     aliases = tuple(sorted(v for k, v in all_ids.items() if k != primary.upper()))
-    ranked = [f.severity for f in group if f.severity is not Severity.UNKNOWN]
-    severity = max(ranked, key=lambda s: s.rank) if ranked else Severity.UNKNOWN
+    ranked = [f for f in group if f.severity is not Severity.UNKNOWN]
+    rater = max(ranked, key=lambda f: f.severity.rank) if ranked else None
+    severity = rater.severity if rater is not None else Severity.UNKNOWN
+    severity_origin = _severity_origin(rater, group)
     fixed = tuple(dict.fromkeys(v for f in group for v in f.fixed_versions))
     # When scanners disagree, keep the state that leaves the finding most visible:
     # a fix anyone knows of wins, and "unknown" beats any flavour of "unfixed" (fail closed).
@@ -87,6 +102,7 @@ def _combine(group: Sequence[Finding]) -> Finding:
             "id": primary,
             "aliases": aliases,
             "severity": severity,
+            "severity_origin": severity_origin,
             "fix_state": fix_state,
             "fixed_versions": fixed,
             "package": package,

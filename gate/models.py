@@ -198,6 +198,11 @@ class Finding(_Frozen):
     title: str | None = None
     url: str | None = None
     severity: Severity = Severity.UNKNOWN
+    severity_origin: str | None = None
+    """Where the severity came from when not from the finding's own report: `osv:GHSA-…:CVSS_V3`
+    (an OSV record, for pip-audit), or the input kind of another scanner that saw the same
+    vulnerability (`trivy`, `npm-audit`). None: the scanner that reported it rated it (or,
+    with UNKNOWN, nothing did)."""
     package: Package | None = None
     fix_state: FixState = FixState.UNKNOWN
     fixed_versions: tuple[str, ...] = ()

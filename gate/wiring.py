@@ -16,6 +16,7 @@ from gate.errors import UsageError
 from gate.policy.trivy import DEFAULT_SCAN_TIMEOUT
 
 if TYPE_CHECKING:
+    from gate.audit.collect import AuditRequest
     from gate.models import PolicyRef, SourceRun
     from gate.policy.model import Policy
 
@@ -94,6 +95,8 @@ class Inputs:
     """Scan every platform of a multi-platform image (`gate.attest.platforms`)."""
     trivy_sha256: str | None = None
     """Run only the trivy binary with this sha256 (`--trivy-sha256`)."""
+    audits: AuditRequest | None = None
+    """The audits gate runs itself (`gate.audit`), and their options."""
 
     @property
     def scans(self) -> bool:
@@ -104,11 +107,13 @@ class Inputs:
     def empty(self) -> bool:
         """Nothing to judge at all (`--branch` alone is not an input)."""
         reports = (self.trivy, self.npm_audit, self.pip_audit, self.sarif, self.branch_protection)
-        return not (self.scans or any(reports) or self.github_repo)
+        audits = self.audits is not None and self.audits.any()
+        return not (self.scans or any(reports) or self.github_repo or audits)
 
 
 def collect(inputs: Inputs, policy: Policy) -> list[SourceRun]:
-    """One `SourceRun` per input: the scan first, then each report, then GitHub's answers."""
+    """One `SourceRun` per input: the scan first, then each report, the audits gate runs,
+    then GitHub's answers."""
     from gate.ingest import load_report
     from gate.models import InputKind
 
@@ -150,6 +155,13 @@ def collect(inputs: Inputs, policy: Policy) -> list[SourceRun]:
         (InputKind.BRANCH_PROTECTION, inputs.branch_protection),
     ):
         runs += [load_report(kind, p) for p in paths]
+    if inputs.audits is not None:
+        from gate.audit.collect import rate_saved, run_audits, scope_warnings, with_lockfile
+
+        runs = with_lockfile(runs, inputs.audits.npm_lockfile)
+        runs = rate_saved(runs, inputs.audits)
+        runs += run_audits(inputs.audits)
+        runs = scope_warnings(runs, policy)
     branch = inputs.branch
     if inputs.github_repo is not None:
         from gate.branch_protection.fetch import fetch_branch_protection

@@ -100,7 +100,8 @@ def test_the_runtime_lock_is_the_lock_restricted_to_the_runtime() -> None:
     _assert_pinned(_declared(extras=False), runtime)
     for name, pin in runtime.items():
         assert lock.get(name) == pin, f"{name}: runtime.txt and lock.txt disagree"
-    for tool in ("pytest", "ruff", "mypy", "hypothesis", "uv", "pip", "hatchling"):
+    # (pip is a runtime dependency since issue 12: pip-audit runs pip through pip-api)
+    for tool in ("pytest", "ruff", "mypy", "hypothesis", "uv", "hatchling"):
         assert tool not in runtime
 
 

@@ -100,7 +100,8 @@ _VEX_NOT_AFFECTED = frozenset({"not_affected", "fixed"})
 _new_finding = maker(
     Finding,
     (
-        *("kind", "id", "aliases", "title", "url", "severity", "package", "fix_state"),
+        *("kind", "id", "aliases", "title", "url", "severity", "severity_origin", "package"),
+        "fix_state",
         *("fixed_versions", "fix_in_tree", "status", "not_affected", "location"),
         *("suppressions", "baseline_state", "tool", "sources", "details"),
     ),
@@ -312,6 +313,7 @@ class Builder:
                 "title": v.Title or None,
                 "url": url or None,
                 "severity": severity,
+                "severity_origin": None,
                 "package": package,
                 "fix_state": _FIXABLE if fixed else _fix_state(status, fixed),
                 "fixed_versions": fixed,

@@ -72,6 +72,7 @@ def _finding(d: DecidedFinding) -> dict[str, Any]:
         "ecosystem": pkg.ecosystem if pkg else None,
         "purl": pkg.purl if pkg else None,
         "severity": f.severity,
+        "severity_origin": f.severity_origin,
         "fix_state": f.fix_state,
         "fixed_versions": f.fixed_versions,
         "fix_in_tree": f.fix_in_tree,
@@ -152,6 +153,7 @@ class _FindingRow(msgspec.Struct, gc=False):
     ecosystem: Any
     purl: Any
     severity: Any
+    severity_origin: Any
     fix_state: Any
     fixed_versions: Any
     fix_in_tree: Any
@@ -196,6 +198,7 @@ def _row(d: DecidedFinding, locations: dict[int, msgspec.Raw]) -> _FindingRow:
         p["ecosystem"],
         p["purl"],
         f["severity"],
+        f["severity_origin"],
         f["fix_state"],
         f["fixed_versions"],
         f["fix_in_tree"],

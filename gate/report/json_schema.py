@@ -77,6 +77,11 @@ class FindingDoc(_Doc):
     ecosystem: str | None
     purl: str | None
     severity: Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"]
+    severity_origin: str | None = Field(
+        description="Where the severity came from when the reporting scanner gave none: "
+        "`osv:ID:CVSS_V3` (`CVSS_V4`, `database_specific`) from an OSV record, or the input "
+        "kind of another scanner that saw the same vulnerability. Null: the scanner rated it."
+    )
     fix_state: Literal["fixable", "no_fix", "wont_fix", "fix_deferred", "end_of_life", "unknown"]
     fixed_versions: list[str]
     fix_in_tree: bool | None

@@ -77,6 +77,13 @@ VALUE_OPTIONS = frozenset(
         "--now",
         "--platform",
         "--max-input-bytes",
+        "--python-project",
+        "--osv-url",
+        "--index-url",
+        "--vulnerability-service",
+        "--npm-project",
+        "--npm-registry",
+        "--npm-lockfile",
         # signing (gate.attest): read after the verdict, never by the early start
         "--key",
         "--bundle",
@@ -86,14 +93,9 @@ VALUE_OPTIONS = frozenset(
 )
 FLAG_OPTIONS = frozenset(
     {
-        "--verify-digest",
-        "--no-verify-digest",
-        "--insecure",
-        "--verbose",
-        "-v",
-        "--sign",
-        "--attach",
-        "--all-platforms",
+        *("--verify-digest", "--no-verify-digest", "--insecure", "--verbose", "-v"),
+        *("--python-env", "--python-no-deps"),
+        *("--sign", "--attach", "--all-platforms"),
     }
 )
 MAX_TIMEOUT = 7 * 86400.0

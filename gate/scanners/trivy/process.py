@@ -78,9 +78,14 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 
 
 def start(
-    argv: Sequence[str], *, env: Mapping[str, str], capture_stdout: bool = False
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    capture_stdout: bool = False,
+    cwd: str | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start `argv` in its own session, stdin closed, stderr piped, stdout piped or discarded."""
+    """Start `argv` in its own session, stdin closed, stderr piped, stdout piped or discarded
+    (in directory `cwd`, if given)."""
     return subprocess.Popen(
         list(argv),
         stdin=subprocess.DEVNULL,
@@ -88,6 +93,7 @@ def start(
         stderr=subprocess.PIPE,
         env=dict(env),
         start_new_session=True,
+        cwd=cwd,
     )
 
 
@@ -216,11 +222,11 @@ def run(
 
 
 def capture(
-    argv: Sequence[str], *, env: Mapping[str, str], timeout: float
+    argv: Sequence[str], *, env: Mapping[str, str], timeout: float, cwd: str | None = None
 ) -> tuple[int | None, bytes, str]:
     """Run a short command and return (exit code or None, stdout, stderr text)."""
     try:
-        proc = start(argv, env=env, capture_stdout=True)
+        proc = start(argv, env=env, capture_stdout=True, cwd=cwd)
     except OSError as e:
         return None, b"", e.strerror or str(e)
     _live.add(proc)
