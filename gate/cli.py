@@ -15,6 +15,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from gate import __version__, lifetime, wiring
+from gate.attest import commands as attest_commands
 from gate.cli_exceptions import exceptions_cmd
 from gate.errors import GateError, UsageError
 from gate.policy.trivy import DEFAULT_SCAN_TIMEOUT
@@ -292,6 +293,27 @@ def check(
             "TRIVY_INSECURE; credentials still never travel over plain HTTP).",
         ),
     ] = False,
+    all_platforms: Annotated[
+        bool,
+        typer.Option(
+            "--all-platforms",
+            help="Scan every platform of a multi-platform IMAGE (by its index digest); "
+            "--sign then signs the index and each platform manifest, if all pass.",
+        ),
+    ] = False,
+    sign: Annotated[
+        bool,
+        typer.Option(
+            "--sign",
+            help="On a PASS bound to a confirmed digest, sign a SLSA verification summary "
+            "(keyless, or --key); anything else is an ERROR and nothing is signed.",
+        ),
+    ] = False,
+    key: attest_commands.KeyOpt = None,
+    bundle: attest_commands.BundleOpt = None,
+    trust_config: attest_commands.TrustConfigOpt = None,
+    identity_token: attest_commands.IdentityTokenOpt = None,
+    attach: attest_commands.AttachOpt = False,
     now: Annotated[
         str | None,
         typer.Option(hidden=True, help="Evaluate as of this RFC 3339 time (reproducible runs)."),
@@ -304,6 +326,10 @@ def check(
     lifetime.pause_collector()  # tens of thousands of acyclic models: see gate.lifetime
     wiring.check_limits(scan_timeout=scan_timeout, max_input_bytes=max_input_bytes)
     when = wiring.parse_now(now)
+    if not sign and (key or bundle or trust_config or identity_token or attach):
+        raise UsageError(
+            "--key, --bundle, --trust-config, --identity-token and --attach need --sign"
+        )
     from gate.scanners.trivy.vouch import parse_pin
 
     pin = parse_pin(trivy_sha256)
@@ -345,6 +371,7 @@ def check(
         verify_digest=verify_digest,
         platform=platform,
         insecure=insecure,
+        all_platforms=all_platforms,
     )
     if inputs.empty:
         raise UsageError(
@@ -389,6 +416,19 @@ def check(
     except BrokenPipeError:  # stdout closed (`gate check … | head`): the verdict still stands
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more reaches the pipe
     lifetime.keep(verdict)
+    if sign:
+        from gate.attest.sign import SignOptions, sign_verdict
+
+        opts = SignOptions(
+            key=key,
+            trust_config=trust_config,
+            identity_token=identity_token,
+            bundle=bundle,
+            attach=attach,
+            insecure=insecure,
+            timeout=scan_timeout,
+        )
+        typer.echo(github_block(sign_verdict(verdict, opts, now=when)), nl=False)
     raise typer.Exit(verdict.result.exit_code)
 
 
@@ -416,6 +456,17 @@ def policy_schema() -> None:
     from gate.policy.load import policy_json_schema
 
     typer.echo(policy_json_schema(), nl=False)
+
+
+def _register_attest_commands() -> None:
+    from gate.attest import commands
+
+    app.command("keygen")(commands.keygen)
+    app.command("sign")(commands.sign)
+    app.command("verify")(commands.verify)
+
+
+_register_attest_commands()
 
 
 @app.command("schema")

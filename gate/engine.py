@@ -76,7 +76,10 @@ def check_inputs(runs: Sequence[SourceRun], policy: Policy, now: dt.datetime) ->
     digests: dict[str, str] = {}
     for run in runs:
         if run.status is InputStatus.OK and run.subject and run.subject.digest:
-            digests.setdefault(run.subject.digest, run.path)
+            # the platforms of one multi-platform index (--all-platforms) are one image
+            plat = run.facts.get("platform")
+            index = plat.get("index") if isinstance(plat, dict) else None
+            digests.setdefault(index if isinstance(index, str) else run.subject.digest, run.path)
     if len(digests) > 1:
         listed = ", ".join(f"{p} → {d}" for d, p in digests.items())
         errors.append(f"the inputs are about different images: {listed}")

@@ -11,7 +11,9 @@ GateError                      exit 3 unless stated
  ├── InputError                a report is missing, unreadable, malformed or of the wrong kind
  ├── ScannerError              a scanner (trivy) failed, timed out or wrote no report
  ├── GitHubError               the GitHub API could not be read
- └── OutputError               an output file could not be written
+ ├── OutputError               an output file could not be written
+ ├── SigningError              gate refused to sign, or signing could not be done
+ └── VerificationRejected      exit 1: `gate verify` rejected the attestation (names the check)
 ```
 """
 
@@ -73,3 +75,19 @@ class GitHubError(GateError):
 
 class OutputError(GateError):
     """An output file could not be written."""
+
+
+class SigningError(GateError):
+    """`--sign` / `gate sign` refused (not a PASS, no confirmed digest, too old) or failed
+    (the Sigstore instance, the key, the registry): nothing is written."""
+
+
+class VerificationRejected(GateError):
+    """`gate verify` checked the attestation and it does not hold: exit 1, naming the check
+    that failed (`signature`, `identity`, `subject digest`, …)."""
+
+    exit_code = 1
+
+    def __init__(self, check: str, message: str) -> None:
+        self.check = check
+        super().__init__(f"rejected: {check}: {message}")

@@ -91,6 +91,8 @@ class Inputs:
     verify_digest: bool = True
     platform: str | None = None
     insecure: bool = False
+    all_platforms: bool = False
+    """Scan every platform of a multi-platform image (`gate.attest.platforms`)."""
     trivy_sha256: str | None = None
     """Run only the trivy binary with this sha256 (`--trivy-sha256`)."""
     audits: AuditRequest | None = None
@@ -119,20 +121,32 @@ def collect(inputs: Inputs, policy: Policy) -> list[SourceRun]:
     if inputs.scans:
         from gate.scanners.trivy.scan import scan_image
 
-        runs.append(
-            scan_image(
+        targets: list[tuple[str | None, str | None]] = [(inputs.image, inputs.platform)]
+        if inputs.all_platforms:
+            from gate.attest.platforms import every_platform
+
+            targets = every_platform(
                 inputs.image,
+                inputs.input_path,
+                inputs.platform,
+                inputs.scan_timeout,
+                inputs.insecure,
+            )
+        runs += [
+            scan_image(
+                target,
                 input_path=inputs.input_path,
                 settings=policy.trivy,
                 trivy_bin=inputs.trivy_bin,
                 timeout=inputs.scan_timeout,
                 verify_digest=inputs.verify_digest,
                 progress=True,  # gate.progress picks a spinner or plain lines itself
-                platform=inputs.platform,
+                platform=plat,
                 insecure=inputs.insecure,
                 trivy_sha256=inputs.trivy_sha256,
             )
-        )
+            for target, plat in targets
+        ]
     for kind, paths in (
         (InputKind.TRIVY, inputs.trivy),
         (InputKind.NPM_AUDIT, inputs.npm_audit),

@@ -7,7 +7,9 @@
 - `documents`: strict reading of manifests and indexes, exact platform matching;
 - `resolve`: tag → index → the one platform manifest trivy then scans by digest;
 - `binding`: the digest a verdict names, checked against trivy's report;
-- `archive`: what an image archive (`--input`) records about its manifests.
+- `archive`: what an image archive (`--input`) records about its manifests;
+- `referrers`: attach a Sigstore bundle as an OCI 1.1 referrer (or by the tag fallback), and
+  find the bundles attached to an image.
 """
 
 from __future__ import annotations

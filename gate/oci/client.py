@@ -119,10 +119,13 @@ class RegistryClient:
         deadline: Deadline,
         *,
         insecure: bool = False,
+        push: bool = False,
     ) -> None:
         import httpx
 
         self.ref = ref
+        self.scope = "pull,push" if push else "pull"
+        """The token scope asked for: `pull`, or `pull,push` for `gate.oci.referrers`."""
         self.env = os.environ if env is None else env
         self.deadline = deadline
         self.insecure = insecure or truthy(self.env.get("TRIVY_INSECURE"))
@@ -227,7 +230,12 @@ class RegistryClient:
         return b"".join(chunks)
 
     def _send(
-        self, method: str, url: str, headers: dict[str, str], auth: tuple[str, str] | None = None
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        auth: tuple[str, str] | None = None,
+        content: bytes | None = None,
     ) -> httpx.Response:
         """One request (no redirects), streaming, with the deadline as its timeout."""
         import httpx
@@ -235,7 +243,7 @@ class RegistryClient:
         left = self.deadline.check(f"{self.ref.registry}: {method} {url}")
         try:
             request = self._client.build_request(
-                method, url, headers=headers, timeout=httpx.Timeout(left)
+                method, url, headers=headers, content=content, timeout=httpx.Timeout(left)
             )
             if auth is not None:
                 pair = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
@@ -249,14 +257,19 @@ class RegistryClient:
             ) from e
 
     def _follow(
-        self, method: str, url: str, headers: dict[str, str], auth: tuple[str, str] | None = None
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        auth: tuple[str, str] | None = None,
+        content: bytes | None = None,
     ) -> httpx.Response:
         """`_send`, following redirects by hand: credentials stay with their origin."""
         import httpx
 
         origin = httpx.URL(url)
         for _ in range(MAX_REDIRECTS + 1):
-            resp = self._send(method, url, headers, auth)
+            resp = self._send(method, url, headers, auth, content)
             location = resp.headers.get("Location")
             if resp.status_code not in (301, 302, 303, 307, 308) or not location:
                 return resp
@@ -277,40 +290,58 @@ class RegistryClient:
             url = str(target)
         raise RegistryError(f"{self.ref.registry}: more than {MAX_REDIRECTS} redirects")
 
-    def _request(self, method: str, path: str, accept: tuple[str, ...]) -> httpx.Response:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        accept: tuple[str, ...],
+        content: bytes | None = None,
+        content_type: str | None = None,
+    ) -> httpx.Response:
         import httpx
 
         headers = {"Accept": ", ".join(accept)}
+        if content_type is not None:
+            headers["Content-Type"] = content_type
         if self._authorization:
             headers["Authorization"] = self._authorization
+        url = path if path.startswith(("http://", "https://")) else self.base + path
         try:
-            resp = self._follow(method, self.base + path, headers)
+            resp = self._follow(method, url, headers, None, content)
         except RegistryError as e:
             if not self._fallback or not isinstance(e.__cause__, httpx.ConnectError):
                 raise
             self._fallback = False  # TRIVY_INSECURE: HTTPS failed to connect, try HTTP
             self.base = api_base(self.ref.registry, plain_http=True)
-            resp = self._follow(method, self.base + path, headers)
+            url = self.base + path
+            resp = self._follow(method, url, headers, None, content)
         self._fallback = False
-        if resp.status_code != 401 or self._authorization is not None:
+        if resp.status_code != 401 or (
+            self._authorization is not None and "insufficient_scope" not in _www(resp)
+        ):
             return resp
-        return self._authenticate(method, path, headers, resp)
+        return self._authenticate(method, url, headers, resp, content)
 
     # -- auth -----------------------------------------------------------------------
 
     def _authenticate(
-        self, method: str, path: str, headers: dict[str, str], first: httpx.Response
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        first: httpx.Response,
+        content: bytes | None = None,
     ) -> httpx.Response:
         """Answer a 401: `TRIVY_REGISTRY_TOKEN`, then Basic or Bearer with each credential."""
         import httpx
 
         first.close()
-        url = self.base + path
+        headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
         scheme, params = _challenge(first.headers.get("WWW-Authenticate", ""))
         token = registry_token(self.env)
         resp = first
         if token:
-            resp = self._retry(method, url, headers, f"Bearer {token}")
+            resp = self._retry(method, url, headers, f"Bearer {token}", None, content)
             if resp.status_code != 401:
                 return resp
             resp.close()
@@ -320,7 +351,7 @@ class RegistryClient:
                 return resp  # credentials never travel unencrypted to another host
             for cred in creds:
                 assert cred is not None
-                resp = self._retry(method, url, headers, None, cred)
+                resp = self._retry(method, url, headers, None, cred, content)
                 if resp.status_code != 401:
                     return resp
                 resp.close()
@@ -332,7 +363,7 @@ class RegistryClient:
             bearer = self._token(realm, params, cred)
             if bearer is None:
                 continue
-            resp = self._retry(method, url, headers, f"Bearer {bearer}")
+            resp = self._retry(method, url, headers, f"Bearer {bearer}", None, content)
             if resp.status_code != 401:
                 return resp
             resp.close()
@@ -345,11 +376,12 @@ class RegistryClient:
         headers: dict[str, str],
         authorization: str | None,
         cred: tuple[str, str] | None = None,
+        content: bytes | None = None,
     ) -> httpx.Response:
         sent = dict(headers)
         if authorization:
             sent["Authorization"] = authorization
-        resp = self._follow(method, url, sent, cred)
+        resp = self._follow(method, url, sent, cred, content)
         if resp.status_code != 401:
             if authorization:
                 self._authorization = authorization
@@ -361,7 +393,7 @@ class RegistryClient:
         self, realm: httpx.URL, params: dict[str, str], cred: tuple[str, str] | None
     ) -> str | None:
         """A bearer token from the realm (None when it refuses this credential)."""
-        query = {"scope": f"repository:{self.ref.repository}:pull"}
+        query = {"scope": f"repository:{self.ref.repository}:{self.scope}"}
         if params.get("service"):
             query["service"] = params["service"]
         url = str(realm.copy_merge_params(query))
@@ -373,6 +405,10 @@ class RegistryClient:
         finally:
             resp.close()
         return _bearer(body, f"{self.ref.registry}: the token service at {realm.host}")
+
+
+def _www(resp: httpx.Response) -> str:
+    return str(resp.headers.get("WWW-Authenticate", ""))
 
 
 def _bearer(body: bytes, where: str) -> str | None:

@@ -138,6 +138,37 @@ def _resolve(
         return Resolution(ref, top.digest, top.config.digest, top.digest, platform=checked)
 
 
+def index_platforms(
+    ref: ImageRef,
+    *,
+    env: Mapping[str, str] | None,
+    deadline: Deadline,
+    insecure: bool = False,
+) -> tuple[str, tuple[str, ...]]:
+    """What `ref` names now, and, when it is a multi-platform index, every image platform in
+    it (`--all-platforms`; attestation entries `unknown/unknown` are not images); an image
+    manifest has none. Two entries for one platform are a `RegistryError`."""
+
+    def read() -> tuple[str, tuple[str, ...]]:
+        with RegistryClient(ref, env, deadline, insecure=insecure) as client:
+            top = _fetch(client, ref.reference, ref.digest)
+            if not isinstance(top, ImageIndex):
+                return top.digest, ()
+            names = [
+                str(d.platform or DEFAULT_PLATFORM)
+                for d in top.manifests
+                if "unknown" not in str(d.platform or DEFAULT_PLATFORM)
+            ]
+            if len(set(names)) != len(names):
+                raise RegistryError(
+                    f"{ref.name}@{top.digest}: the index names a platform twice; "
+                    "--all-platforms cannot tell which to scan"
+                )
+            return top.digest, tuple(sorted(names))
+
+    return within(deadline, f"resolving {ref}", read)
+
+
 def _single_platform(client: RegistryClient, image: ImageManifest, asked: Platform) -> Platform:
     """A single-platform image's own platform, which must be the one asked for."""
     where = f"{client.ref.name}@{image.digest}"

@@ -84,12 +84,18 @@ VALUE_OPTIONS = frozenset(
         "--npm-project",
         "--npm-registry",
         "--npm-lockfile",
+        # signing (gate.attest): read after the verdict, never by the early start
+        "--key",
+        "--bundle",
+        "--trust-config",
+        "--identity-token",
     }
 )
 FLAG_OPTIONS = frozenset(
     {
         *("--verify-digest", "--no-verify-digest", "--insecure", "--verbose", "-v"),
         *("--python-env", "--python-no-deps"),
+        *("--sign", "--attach", "--all-platforms"),
     }
 )
 MAX_TIMEOUT = 7 * 86400.0
@@ -175,6 +181,8 @@ def parse_check_args(args: Sequence[str]) -> dict[str, str] | None:
                 return None
             found[arg] = rest.pop(0)
         elif arg in FLAG_OPTIONS:
+            if arg == "--all-platforms":
+                return None  # several scans, each resolved by the index digest: none early
             if arg == "--insecure":
                 found[arg] = ""
             continue
