@@ -42,7 +42,6 @@ from gate.scanners.trivy.command import (
     input_target,
     registry_target,
 )
-from gate.scanners.trivy.vouch import parse_pin, vouch
 
 if TYPE_CHECKING:
     from gate.oci.deadline import Deadline
@@ -304,7 +303,10 @@ def start(args: Sequence[str]) -> EarlyScan | None:
         env = dict(os.environ)
         workdir = Path(tempfile.mkdtemp(prefix="gate-trivy-"))
         trivy = find_trivy(found.get("--trivy-bin"), env)
-        # never start a binary that is not the pinned one or is known-malicious
+        # never start a binary that is not the pinned one or is known-malicious (imported
+        # here: hashing and mmap are not needed by `gate --help` or a command that never scans)
+        from gate.scanners.trivy.vouch import parse_pin, vouch
+
         vouch(trivy, parse_pin(found.get("--trivy-sha256")))
         budget = timeout
         if "IMAGE" in found:
