@@ -293,6 +293,14 @@ class ExceptionUse(_Frozen):
     reason: str
     expires: str
     owner: str | None = None
+    kinds: tuple[str, ...] | None = None
+    """The finding kinds it may except (an ignore file's section); null: any kind."""
+    vex_status: str | None = None
+    """`not_affected` or `fixed` when a VEX statement made it; null otherwise."""
+    vex_justification: str | None = None
+    """That statement's justification, if any."""
+    vex_impact: str | None = None
+    """That statement's impact statement, if any."""
     matched: int = 0
     """How many findings it matched."""
     days_left: int

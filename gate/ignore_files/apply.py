@@ -5,6 +5,9 @@
 - Unknown keys and tokens are an error or a warning, as `unknown_keys` says.
 - The same id with the same scope listed more than once with different expiries: the
   earliest expiry wins, with a warning (a later copy must not extend an earlier one).
+- An entry excepts only the finding kind of its section (`.trivyignore.yaml`
+  `secrets:` → secrets; Grype → vulnerabilities), as Trivy does; a plain `.trivyignore`
+  line any kind.
 - `reason` is the entry's `statement`/`reason`, or says which file ignores it.
 """
 
@@ -14,8 +17,11 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 from gate.errors import InputError, PolicyError
 from gate.ignore_files.model import IgnoreEntry, IgnoreFile
+from gate.policy.load import format_validation_error
 from gate.policy.model import ExceptionRules, PolicyException
 
 NO_EXPIRY = dt.date(9999, 12, 31)
@@ -93,9 +99,14 @@ def ignore_exceptions(files: Sequence[IgnoreFile], rules: ExceptionRules) -> Ign
                 if purl is not None:
                     fields["package"] = purl
                 try:
-                    out.exceptions.append(PolicyException.model_validate(fields))
-                except ValueError as err:
-                    raise InputError(file.path, f"not a valid exception: {err}", e.where) from err
+                    out.exceptions.append(
+                        PolicyException.made(
+                            fields, kinds=None if e.kind is None else frozenset({e.kind})
+                        )
+                    )
+                except ValidationError as err:
+                    why = "; ".join(format_validation_error(err))
+                    raise InputError(file.path, f"not a valid exception: {why}", e.where) from err
                 out.labels.append(f"{file.path}: {e.where}")
         out.counts.append(len(out.exceptions) - before)
     return out

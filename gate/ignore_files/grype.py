@@ -111,5 +111,6 @@ def parse_grype(data: dict[str, Any], into: IgnoreFile) -> None:
                 purls=purls,
                 paths=paths,
                 statement=f.string(rule.get("reason"), path, f"{at}.reason"),
+                kind="vulnerability",
             )
         )

@@ -15,6 +15,9 @@ class IgnoreEntry:
     paths: tuple[str, ...] = ()
     expires: dt.date | None = None
     statement: str | None = None
+    kind: str | None = None
+    """The finding kind its section excepts (`.trivyignore.yaml` `secrets:` → `secret`);
+    None: any kind (a plain `.trivyignore` line)."""
 
 
 @dataclass

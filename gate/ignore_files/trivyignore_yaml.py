@@ -8,6 +8,7 @@ starting with `/` never matches (Trivy's paths are relative to the scan root): a
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from gate.common import json_fields as f
@@ -15,6 +16,16 @@ from gate.errors import InputError
 from gate.ignore_files.model import IgnoreEntry, IgnoreFile
 
 SECTIONS = ("vulnerabilities", "misconfigurations", "secrets", "licenses")
+# the finding kind each section excepts; gate judges no licenses, so `licenses:` excepts nothing
+_KIND = {
+    "vulnerabilities": "vulnerability",
+    "misconfigurations": "misconfiguration",
+    "secrets": "secret",
+}
+_DATE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})?)?"
+)
 _KEYS = {"id", "paths", "purls", "expired_at", "statement"}
 
 
@@ -23,13 +34,14 @@ def _date(value: Any, path: str, at: str) -> dt.date:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, str):
+    if isinstance(value, str) and _DATE.fullmatch(value):
+        # the whole text: `2025-01-01junk` is not a date
         try:
-            return (
-                dt.date.fromisoformat(value[:10])
-                if len(value) >= 10
-                else dt.date.fromisoformat(value)
-            )
+            if len(value) == 10:
+                return dt.date.fromisoformat(value)
+            return dt.datetime.fromisoformat(
+                value.replace("Z", "+00:00").replace("z", "+00:00")
+            ).date()
         except ValueError:
             pass
     raise InputError(path, f"expected a date (YYYY-MM-DD), got {value!r}", at)
@@ -62,13 +74,22 @@ def parse_trivyignore_yaml(data: dict[str, Any], into: IgnoreFile) -> None:
             if purls and section != "vulnerabilities":
                 raise InputError(path, "`purls` applies to vulnerabilities only", f"{at}.purls")
             expires = item.get("expired_at")
+            kind = _KIND.get(section)
+            expiry = None if expires is None else _date(expires, path, f"{at}.expired_at")
+            statement = f.string(item.get("statement"), path, f"{at}.statement")
+            if kind is None:
+                into.notes.append(
+                    f"{at} ({ident}): gate judges no license findings; it excepts nothing"
+                )
+                continue
             into.entries.append(
                 IgnoreEntry(
                     id=ident,
                     where=at,
                     purls=purls,
                     paths=paths,
-                    expires=None if expires is None else _date(expires, path, f"{at}.expired_at"),
-                    statement=f.string(item.get("statement"), path, f"{at}.statement"),
+                    expires=expiry,
+                    statement=statement,
+                    kind=kind,
                 )
             )

@@ -10,7 +10,7 @@ import enum
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from gate.models import FixState, InputKind, Severity
 from gate.policy.trivy import DEFAULT_SCANNERS
@@ -182,6 +182,36 @@ class PolicyException(_Strict):
     reason: str = Field(min_length=1)
     expires: dt.date = Field(description="The last day it applies: an ISO 8601 date, YYYY-MM-DD.")
     owner: str | None = None
+
+    # Set by gate, never by a policy (no schema keys): where an exception came from.
+    _kinds: frozenset[str] | None = PrivateAttr(default=None)
+    _vex: tuple[str, str | None, str | None] | None = PrivateAttr(default=None)
+
+    @classmethod
+    def made(
+        cls,
+        fields: dict[str, object],
+        *,
+        kinds: frozenset[str] | None = None,
+        vex: tuple[str, str | None, str | None] | None = None,
+    ) -> PolicyException:
+        """An exception gate makes from another file: `kinds` the finding kinds it may
+        except (an ignore file's section; None: any), `vex` the (status, justification,
+        impact) of the VEX statement it stands for."""
+        e = cls.model_validate(fields)
+        e._kinds = kinds
+        e._vex = vex
+        return e
+
+    @property
+    def kinds(self) -> frozenset[str] | None:
+        """The finding kinds it may except; None: any kind."""
+        return self._kinds
+
+    @property
+    def vex(self) -> tuple[str, str | None, str | None] | None:
+        """(status, justification, impact) when a VEX statement made it; else None."""
+        return self._vex
 
     @field_validator("expires", mode="before")
     @classmethod

@@ -61,12 +61,13 @@ def _analysis(d: DecidedFinding, by_label: dict[str, Any]) -> VulnerabilityAnaly
     from cyclonedx.model.vulnerability import VulnerabilityAnalysis
 
     use = by_label.get(d.rule)
-    reason = use.reason if use is not None else d.reason
+    # the exception's source decides (a structured field), never the text of a reason
+    status = use.vex_status if use is not None else None
     fixable = d.finding.fix_state is FixState.FIXABLE
-    if d.decision is Decision.EXCEPTED and reason.startswith("VEX fixed"):
+    if d.decision is Decision.EXCEPTED and status == "fixed":
         return VulnerabilityAnalysis(state=ImpactAnalysisState.RESOLVED, detail=d.reason)
-    if d.decision is Decision.EXCEPTED and reason.startswith("VEX not_affected"):
-        word = reason.removeprefix("VEX not_affected: ").split(",")[0].strip()
+    if d.decision is Decision.EXCEPTED and use is not None and status == "not_affected":
+        word = use.vex_justification or ""
         mapped = _JUSTIFICATION.get(word, word if word in _CDX_JUSTIFICATIONS else None)
         return VulnerabilityAnalysis(
             state=ImpactAnalysisState.NOT_AFFECTED,

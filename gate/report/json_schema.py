@@ -108,6 +108,14 @@ class ExceptionDoc(_Doc):
     reason: str
     expires: str
     owner: str | None
+    kinds: list[str] | None = Field(
+        description="The finding kinds it may except (an ignore file's section); null: any."
+    )
+    vex_status: str | None = Field(
+        description="`not_affected` or `fixed` when a VEX statement made it; null otherwise."
+    )
+    vex_justification: str | None = Field(description="That statement's justification.")
+    vex_impact: str | None = Field(description="That statement's impact statement.")
     matched: int
     days_left: int
 

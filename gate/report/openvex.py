@@ -83,18 +83,21 @@ def _statement(
         vuln["aliases"] = list(d.finding.aliases)
     out: dict[str, Any] = {"vulnerability": vuln, "products": [product]}
     use = by_label.get(d.rule)
-    reason = use.reason if use is not None else d.reason
-    if reason.startswith("VEX fixed"):
+    # the exception's source decides (a structured field), never the text of a reason
+    status = use.vex_status if use is not None else None
+    if status == "fixed":
         out["status"] = "fixed"
         return out
     out["status"] = "not_affected"
-    justification = reason.removeprefix("VEX not_affected: ").split(",")[0].strip()
-    if reason.startswith("VEX not_affected") and justification in _JUSTIFICATIONS:
-        out["justification"] = justification
-        rest = reason.removeprefix("VEX not_affected: ")[len(justification) :].lstrip(", ")
-        if rest:
-            out["impact_statement"] = rest
-        return out
+    if use is not None and status == "not_affected":
+        if use.vex_justification in _JUSTIFICATIONS:
+            out["justification"] = use.vex_justification
+            if use.vex_impact:
+                out["impact_statement"] = use.vex_impact
+            return out
+        if use.vex_impact:
+            out["impact_statement"] = use.vex_impact
+            return out
     if use is not None:
         owner = f", owner {use.owner}" if use.owner else ""
         out["impact_statement"] = (

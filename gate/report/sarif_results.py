@@ -144,7 +144,7 @@ def suppressions(d: DecidedFinding) -> list[dict[str, str]]:
     if d.rule == "sarif.suppressions" and d.finding.suppressions:
         original = d.finding.suppressions[0].kind
         kind = original if original in {"inSource", "external"} else "external"
-    return [{"kind": kind, "status": "accepted", "justification": sanitize.message(d.reason)}]
+    return [{"kind": kind, "status": "accepted", "justification": sanitize.text(d.reason)}]
 
 
 class ResultBuilder:

@@ -102,6 +102,9 @@ def _path_matches(globs: Sequence[str], finding: Finding) -> bool:
 
 
 def _in_scope(e: PolicyException, finding: Finding) -> bool:
+    # an ignore file's section (`secrets:`) excepts that kind of finding only, as in Trivy
+    if e.kinds is not None and finding.kind.value not in e.kinds:
+        return False
     if e.paths and not _path_matches(e.paths, finding):
         return False
     return e.package is None or _package_matches(e.package, finding)
@@ -165,6 +168,10 @@ class ExceptionLedger:
                 reason=e.reason,
                 expires=e.expires.isoformat(),
                 owner=e.owner,
+                kinds=None if e.kinds is None else tuple(sorted(e.kinds)),
+                vex_status=e.vex[0] if e.vex else None,
+                vex_justification=e.vex[1] if e.vex else None,
+                vex_impact=e.vex[2] if e.vex else None,
                 matched=self.matched[i],
                 days_left=days_left,
             )

@@ -27,9 +27,17 @@ READS = {
     "realworld-firmware-action-misconfig.trivyignore": ("trivyignore", 3, True),
     "realworld-formsflow-no-trailing-newline.trivyignore.yaml": ("trivyignore-yaml", 2, True),
     "trivy-docs-example.trivyignore": ("trivyignore", 8, False),  # `WITH LLVM-exception`
-    "trivy-docs-example.trivyignore.yaml": ("trivyignore-yaml", 13, True),
+    "trivy-docs-example.trivyignore.yaml": (
+        "trivyignore-yaml",
+        9,
+        True,
+    ),  # its 4 `licenses:` entries except nothing
     "trivy-testdata.trivyignore": ("trivyignore", 9, False),  # `key2:value2`
-    "trivy-testdata.trivyignore.yaml": ("trivyignore-yaml", 20, True),  # two purls: two
+    "trivy-testdata.trivyignore.yaml": (
+        "trivyignore-yaml",
+        15,
+        True,
+    ),  # two purls: two; 5 licenses: none
 }
 REFUSED = {
     "grype-readme-v0.80-ignore-full.yaml": "ignore[0].fix-state: gate cannot apply a rule",
