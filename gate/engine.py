@@ -77,9 +77,9 @@ def check_inputs(runs: Sequence[SourceRun], policy: Policy, now: dt.datetime) ->
     for run in runs:
         if run.status is InputStatus.OK and run.subject and run.subject.digest:
             # the platforms of one multi-platform index (--all-platforms) are one image
-            plat = run.facts.get("platform")
-            index = plat.get("index") if isinstance(plat, dict) else None
-            digests.setdefault(index if isinstance(index, str) else run.subject.digest, run.path)
+            plat = run.facts.platform
+            index = plat.index if plat is not None else None
+            digests.setdefault(index if index is not None else run.subject.digest, run.path)
     if len(digests) > 1:
         listed = ", ".join(f"{p} → {d}" for d, p in digests.items())
         errors.append(f"the inputs are about different images: {listed}")

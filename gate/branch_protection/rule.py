@@ -20,8 +20,6 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import ValidationError
-
 from gate.branch_protection.effective import (
     EffectiveProtection,
     EffectiveSetting,
@@ -95,10 +93,8 @@ def _readings(runs: Sequence[SourceRun]) -> list[tuple[SourceRun, Reading | None
     for run in runs:
         if run.kind is not InputKind.BRANCH_PROTECTION or run.status is not InputStatus.OK:
             continue
-        try:
-            out.append((run, Reading.model_validate(run.facts.get("reading"))))
-        except ValidationError:
-            out.append((run, None))
+        reading = run.facts.reading
+        out.append((run, reading if isinstance(reading, Reading) else None))
     return out
 
 

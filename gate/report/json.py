@@ -52,7 +52,7 @@ def _input(run: SourceRun) -> dict[str, Any]:
         "findings": len(run.findings),
         "skipped": list(run.skipped),
         "warnings": list(run.warnings),
-        "facts": run.facts,
+        "facts": run.facts.as_json(),
     }
 
 
