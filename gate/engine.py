@@ -15,10 +15,10 @@ import datetime as dt
 import hashlib
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
 
 from gate import __version__
 from gate._fastmodel import fields_of, gc_paused, maker
+from gate.facts import VerdictFacts
 from gate.merge import merge_findings
 from gate.models import (
     DecidedFinding,
@@ -265,10 +265,10 @@ def _judge(
         ids = ", ".join(u.id for u in stale)
         failures.append(f"exceptions matched nothing (exception_rules.fail_on_unused): {ids}")
     notes = list(failures)
-    facts: dict[str, Any] = {}
+    facts = VerdictFacts()
     for a in assessments:
         notes += a.notes
-        facts.update(a.facts)
+        facts = facts.merged(a.facts)
 
     if errors:
         result = Result.ERROR

@@ -7,7 +7,7 @@ JSON verdict (`inputs[].facts`), so the verdict keeps the keys each input kind a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, JsonValue, SerializeAsAny, field_serializer
 
@@ -116,7 +116,21 @@ class SarifRunFacts(_Record):
     rules: dict[str, SarifRuleFacts] = {}
 
 
-class Facts(_Record):
+class _Facts(_Record):
+    """Facts whose fields are each set by the one producer that knows them."""
+
+    def merged(self, other: Self) -> Self:
+        """These facts with every field `other` set replaced by `other`'s."""
+        if not other.model_fields_set:
+            return self
+        return self.model_copy(update={k: getattr(other, k) for k in other.model_fields_set})
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON verdict's form: the fields that were set, nothing else."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class Facts(_Facts):
     """Non-finding facts of one input. Every field is optional; which are set depends on
     the input kind and on how gate got it (a saved report, a scan gate ran, an API read)."""
 
@@ -164,12 +178,19 @@ class Facts(_Record):
         # every field of the reading, defaults too, as the verdict always listed them
         return None if reading is None else reading.model_dump(mode="json")
 
-    def merged(self, other: Facts) -> Facts:
-        """These facts with every field `other` set replaced by `other`'s."""
-        if not other.model_fields_set:
-            return self
-        return self.model_copy(update={k: getattr(other, k) for k in other.model_fields_set})
 
-    def as_json(self) -> dict[str, Any]:
-        """The JSON verdict's `inputs[].facts`: the fields that were set, nothing else."""
-        return self.model_dump(mode="json", exclude_unset=True)
+class ProtectionSummary(_Record):
+    """A branch's effective protection in compact form: setting → value (None: unknown)."""
+
+    repo: str | None
+    branch: str | None
+    sources: dict[str, str]
+    """`classic` / `rulesets` → `protected`, `unprotected`, `unreadable`, `partial`, `not read`."""
+    settings: dict[str, int | bool | list[str] | None]
+    notes: tuple[str, ...] = ()
+
+
+class VerdictFacts(_Facts):
+    """Facts the rules established about the inputs as a whole (`Verdict.facts`)."""
+
+    branch_protection: ProtectionSummary | None = None

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gate.facts import Facts
+from gate.facts import Facts, VerdictFacts
 
 
 class _Frozen(BaseModel):
@@ -372,7 +372,7 @@ class Verdict(_Frozen):
     """`by_decision`, `by_severity`, `by_kind` and `by_source` counts."""
     tool_versions: dict[str, str] = Field(default_factory=dict)
     """gate's version and each scanner's, as the inputs report them."""
-    facts: dict[str, Any] = Field(default_factory=dict)
+    facts: VerdictFacts = Field(default_factory=VerdictFacts)
     """Facts the rules established, e.g. `branch_protection`: the effective protection."""
     subject: Subject | None = None
     """The image the verdict is about, when the inputs agree on one."""

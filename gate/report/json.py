@@ -131,7 +131,7 @@ def verdict_document(verdict: Verdict, *, with_findings: bool = True) -> dict[st
         },
         "counts": verdict.counts,
         "tool_versions": verdict.tool_versions,
-        "facts": verdict.facts,
+        "facts": verdict.facts.as_json(),
     }
 
 
