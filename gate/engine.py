@@ -15,10 +15,10 @@ import datetime as dt
 import hashlib
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
 
 from gate import __version__
 from gate._fastmodel import fields_of, gc_paused, maker
+from gate.facts import VerdictFacts
 from gate.merge import merge_findings
 from gate.models import (
     DecidedFinding,
@@ -77,9 +77,9 @@ def check_inputs(runs: Sequence[SourceRun], policy: Policy, now: dt.datetime) ->
     for run in runs:
         if run.status is InputStatus.OK and run.subject and run.subject.digest:
             # the platforms of one multi-platform index (--all-platforms) are one image
-            plat = run.facts.get("platform")
-            index = plat.get("index") if isinstance(plat, dict) else None
-            digests.setdefault(index if isinstance(index, str) else run.subject.digest, run.path)
+            plat = run.facts.platform
+            index = plat.index if plat is not None else None
+            digests.setdefault(index if index is not None else run.subject.digest, run.path)
     if len(digests) > 1:
         listed = ", ".join(f"{p} → {d}" for d, p in digests.items())
         errors.append(f"the inputs are about different images: {listed}")
@@ -265,10 +265,10 @@ def _judge(
         ids = ", ".join(u.id for u in stale)
         failures.append(f"exceptions matched nothing (exception_rules.fail_on_unused): {ids}")
     notes = list(failures)
-    facts: dict[str, Any] = {}
+    facts = VerdictFacts()
     for a in assessments:
         notes += a.notes
-        facts.update(a.facts)
+        facts = facts.merged(a.facts)
 
     if errors:
         result = Result.ERROR

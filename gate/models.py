@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gate.facts import Facts, VerdictFacts
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -263,8 +265,8 @@ class SourceRun(_Frozen):
     findings: tuple[Finding, ...] = ()
     skipped: tuple[str, ...] = ()
     """Things the scanner did not check (pip-audit `skip_reason`), reported, never dropped."""
-    facts: dict[str, Any] = Field(default_factory=dict)
-    """Non-finding facts: effective branch protection, trivy DB metadata, SARIF tool names, …"""
+    facts: Facts = Field(default_factory=Facts)
+    """Non-finding facts: trivy DB metadata, SARIF runs, a branch-protection reading, …"""
     warnings: tuple[str, ...] = ()
 
 
@@ -378,7 +380,7 @@ class Verdict(_Frozen):
     """`by_decision`, `by_severity`, `by_kind` and `by_source` counts."""
     tool_versions: dict[str, str] = Field(default_factory=dict)
     """gate's version and each scanner's, as the inputs report them."""
-    facts: dict[str, Any] = Field(default_factory=dict)
+    facts: VerdictFacts = Field(default_factory=VerdictFacts)
     """Facts the rules established, e.g. `branch_protection`: the effective protection."""
     subject: Subject | None = None
     """The image the verdict is about, when the inputs agree on one."""

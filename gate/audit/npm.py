@@ -27,6 +27,7 @@ from gate.audit import runner
 from gate.audit.npm_lockfile import find_lockfile, read_versions, with_versions
 from gate.common.redact import redact, redact_argv, secret_values
 from gate.errors import InputError, ScannerError
+from gate.facts import Facts
 from gate.models import InputKind, InputStatus, SourceRun, ToolInfo
 from gate.scanners.trivy import process
 
@@ -52,7 +53,7 @@ def audit_npm(project: Path, *, registry: str | None, timeout: float) -> SourceR
     display = f"npm audit in {project}"
     env = runner.hermetic_env(["npm_config_", "NODE_ENV"])
     secrets = secret_values({**os.environ, **_url_secret(registry)})
-    facts: dict[str, object] = {}
+    facts = Facts()
     try:
         if not project.is_dir():
             raise ScannerError(f"{TOOL}: {project}: not a directory")
@@ -67,7 +68,7 @@ def audit_npm(project: Path, *, registry: str | None, timeout: float) -> SourceR
         argv = [npm, "audit", "--json", *(f"--include={t}" for t in _INCLUDE)]
         if registry:
             argv.append(f"--registry={registry}")
-        facts["argv"] = redact_argv(argv, secrets)
+        facts = Facts(argv=tuple(redact_argv(argv, secrets)))
         with tempfile.TemporaryDirectory(prefix="gate-npm-cache-") as cache:
             # A cache of its own: npm keeps advisory calculations (severity, ranges) in its
             # cache, and gate judges what the registry answers now, not what it once did.
@@ -90,7 +91,7 @@ def audit_npm(project: Path, *, registry: str | None, timeout: float) -> SourceR
             "freshness": dt.datetime.now(dt.UTC),
             "freshness_source": "run",
             "tools": (ToolInfo(name=TOOL, version=version),),
-            "facts": {**run.facts, **facts},
+            "facts": run.facts.merged(facts),
         }
     )
 

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from gate.common.files import FileProblem, max_input_bytes, read_regular
 from gate.common.strict_json import Shape, load_strict, shape_of
 from gate.errors import InputError
+from gate.facts import Facts
 from gate.models import Finding, InputKind, InputStatus, SourceRun
 
 LOCKFILES = ("npm-shrinkwrap.json", "package-lock.json")
@@ -84,7 +85,7 @@ def read_versions(path: Path) -> dict[str, str]:
 
 def with_versions(run: SourceRun, versions: dict[str, str], lockfile: str) -> SourceRun:
     """`run`'s npm 7+ findings split by installed version (module docstring)."""
-    if run.status is not InputStatus.OK or run.facts.get("format") != "npm7":
+    if run.status is not InputStatus.OK or run.facts.format != "npm7":
         return run
     out: list[Finding] = []
     for f in run.findings:
@@ -109,7 +110,7 @@ def with_versions(run: SourceRun, versions: dict[str, str], lockfile: str) -> So
             )
             details = {**f.details, "nodes": held, "installed_from": lockfile}
             out.append(f.model_copy(update={"package": package, "details": details}))
-    facts = {**run.facts, "lockfile": lockfile}
+    facts = run.facts.merged(Facts(lockfile=lockfile))
     return run.model_copy(update={"findings": tuple(out), "facts": facts})
 
 
@@ -124,8 +125,8 @@ def scope_warnings(runs: Sequence[SourceRun], scopes: Iterable[tuple[str, str]])
         unversioned = (
             run.kind is InputKind.NPM_AUDIT
             and run.status is InputStatus.OK
-            and run.facts.get("format") == "npm7"
-            and "lockfile" not in run.facts
+            and run.facts.format == "npm7"
+            and run.facts.lockfile is None
         )
         if unversioned:
             notes = tuple(

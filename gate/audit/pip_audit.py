@@ -33,6 +33,7 @@ from gate.audit import runner
 from gate.audit.osv import DEFAULT_QUERY_URL, OsvRecords, query_url, rate_findings
 from gate.common.redact import redact, redact_argv, secret_values
 from gate.errors import InputError, ScannerError, UsageError
+from gate.facts import Facts
 from gate.models import InputKind, InputStatus, SourceRun, ToolInfo
 
 TOOL = "pip-audit"
@@ -98,7 +99,7 @@ def audit_python(
     secrets = secret_values({**os.environ, **_url_secrets(osv, index_url)})
     began = time.monotonic()
     deadline = began + timeout
-    facts: dict[str, object] = {"service": str(service), "osv_url": redact(osv, secrets)}
+    facts = Facts(service=str(service), osv_url=redact(osv, secrets))
     try:
         with tempfile.TemporaryDirectory(prefix="gate-pip-audit-") as work:
             out = Path(work) / "pip-audit.json"
@@ -127,7 +128,7 @@ def audit_python(
                 *args,
             ]
             shown = [a if a != str(out) else "REPORT" for a in argv[1:]]
-            facts["argv"] = redact_argv(shown, secrets)
+            facts = facts.merged(Facts(argv=tuple(redact_argv(shown, secrets))))
             done = runner.run_tool(TOOL, argv, env=env, timeout=budget)
             raw = _report(out)
         run = _read(raw, done, display, env)
@@ -136,7 +137,7 @@ def audit_python(
             findings = rate_findings(run.findings, records)
         finally:
             records.close()
-        facts["osv_records_read"] = records.fetched
+        facts = facts.merged(Facts(osv_records_read=records.fetched))
     except (ScannerError, InputError) as e:
         return SourceRun(
             kind=InputKind.PIP_AUDIT,
@@ -151,7 +152,7 @@ def audit_python(
             "freshness_source": "run",
             "findings": tuple(findings),
             "tools": (ToolInfo(name=TOOL, version=_version()),),
-            "facts": {**run.facts, **facts},
+            "facts": run.facts.merged(facts),
         }
     )
 

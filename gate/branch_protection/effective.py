@@ -30,6 +30,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gate.facts import ProtectionSummary
+
 Value = int | bool | list[str]
 
 
@@ -176,15 +178,15 @@ class EffectiveProtection(_Frozen):
     settings: dict[Setting, EffectiveSetting]
     notes: list[str] = Field(default_factory=list)
 
-    def summary(self) -> dict[str, object]:
-        """A compact JSON form for the verdict: setting → value (None when unknown)."""
-        return {
-            "repo": self.repo,
-            "branch": self.branch,
-            "sources": dict(self.sources),
-            "settings": {s.value: (e.value if e.known else None) for s, e in self.settings.items()},
-            "notes": list(self.notes),
-        }
+    def summary(self) -> ProtectionSummary:
+        """A compact form for the verdict: setting → value (None when unknown)."""
+        return ProtectionSummary(
+            repo=self.repo,
+            branch=self.branch,
+            sources=dict(self.sources),
+            settings={s.value: (e.value if e.known else None) for s, e in self.settings.items()},
+            notes=tuple(self.notes),
+        )
 
 
 def ref_matches(pattern: str, branch: str) -> bool:

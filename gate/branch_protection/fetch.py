@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from gate.errors import GateError, GitHubError, UsageError
+from gate.facts import Facts
 from gate.github import GitHubClient, Response
 from gate.models import InputKind, InputStatus, SourceRun
 
@@ -81,7 +82,7 @@ def fetch_branch_protection(
                         path=url,
                         status=InputStatus.ERROR,
                         error=gh.redact(e.diagnostics()),
-                        facts={"endpoint": endpoint, "repo": repo, "branch": branch},
+                        facts=Facts(endpoint=endpoint, repo=repo, branch=branch),
                     )
                 )
                 continue

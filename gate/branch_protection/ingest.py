@@ -37,6 +37,7 @@ from gate.branch_protection._read import (
 )
 from gate.branch_protection.effective import Endpoint, Reading
 from gate.errors import InputError
+from gate.facts import Facts
 from gate.ingest.common import freshness, load_json, sha256_hex
 from gate.ingest.interface import Ingestor
 from gate.models import InputKind, SourceRun, ToolInfo
@@ -146,18 +147,18 @@ def to_run(
     freshness: Any = None,
     freshness_source: str | None = None,
 ) -> SourceRun:
-    """A `SourceRun` whose `facts` hold the reading (JSON), for the engine and the verdict."""
+    """A `SourceRun` whose `facts` hold the reading, for the engine and the verdict."""
     if repo or branch:
         reading = reading.model_copy(
             update={"repo": reading.repo or repo, "branch": reading.branch or branch}
         )
-    facts = {
-        "endpoint": reading.endpoint,
-        "http_status": reading.http_status,
-        "repo": reading.repo,
-        "branch": reading.branch,
-        "reading": reading.model_dump(mode="json"),
-    }
+    facts = Facts(
+        endpoint=reading.endpoint,
+        http_status=reading.http_status,
+        repo=reading.repo,
+        branch=reading.branch,
+        reading=reading,
+    )
     warnings = tuple(f"rule types gate does not judge: {t}" for t in reading.other_rules)
     return SourceRun(
         kind=InputKind.BRANCH_PROTECTION,

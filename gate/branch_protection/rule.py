@@ -18,9 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
-
-from pydantic import ValidationError
 
 from gate.branch_protection.effective import (
     EffectiveProtection,
@@ -31,6 +28,7 @@ from gate.branch_protection.effective import (
     effective_protection,
     satisfies,
 )
+from gate.facts import VerdictFacts
 from gate.models import (
     Decision,
     Finding,
@@ -95,10 +93,8 @@ def _readings(runs: Sequence[SourceRun]) -> list[tuple[SourceRun, Reading | None
     for run in runs:
         if run.kind is not InputKind.BRANCH_PROTECTION or run.status is not InputStatus.OK:
             continue
-        try:
-            out.append((run, Reading.model_validate(run.facts.get("reading"))))
-        except ValidationError:
-            out.append((run, None))
+        reading = run.facts.reading
+        out.append((run, reading if isinstance(reading, Reading) else None))
     return out
 
 
@@ -202,7 +198,7 @@ class BranchProtectionRule(Rule):
         bp = policy.branch_protection
         eff = effective_protection([r for _, r in pairs], bp.branch if bp else None)
         findings = [] if bp is None else self._findings(bp, pairs, eff)
-        return Assessment(errors, findings, {"branch_protection": eff.summary()})
+        return Assessment(errors, findings, VerdictFacts(branch_protection=eff.summary()))
 
     def check_inputs(
         self, runs: Sequence[SourceRun], policy: Policy, now: dt.datetime
@@ -259,9 +255,9 @@ class BranchProtectionRule(Rule):
         bp = policy.branch_protection
         return effective_protection(readings, bp.branch if bp else None)
 
-    def facts(self, runs: Sequence[SourceRun], policy: Policy) -> dict[str, Any]:
+    def facts(self, runs: Sequence[SourceRun], policy: Policy) -> VerdictFacts:
         eff = self.effective(runs, policy)
-        return {} if eff is None else {"branch_protection": eff.summary()}
+        return VerdictFacts() if eff is None else VerdictFacts(branch_protection=eff.summary())
 
     def derive_findings(self, runs: Sequence[SourceRun], policy: Policy) -> list[Finding]:
         bp = policy.branch_protection

@@ -22,6 +22,7 @@ import msgspec
 
 from gate._fastmodel import maker
 from gate.errors import InputError
+from gate.facts import SuppressedFacts
 from gate.ingest._trivy_raw import (
     Cvss,
     Misconfiguration,
@@ -200,7 +201,7 @@ class Builder:
         self.path = path
         self.findings: list[Finding] = []
         self.warnings: list[str] = []
-        self.suppressed: list[dict[str, Any]] = []
+        self.suppressed: list[SuppressedFacts] = []
         self.licenses = 0
         self.examined: set[str] = set()
         """The finding kinds whose scan produced a Result (`examined_kinds`)."""
@@ -402,12 +403,12 @@ class Builder:
             with contextlib.suppress(msgspec.ValidationError, msgspec.DecodeError):
                 ident = msgspec.json.decode(inner, type=Vulnerability).VulnerabilityID
         self.suppressed.append(
-            {
-                "pointer": pointer,
-                "type": mod.Type,
-                "id": ident,
-                "status": mod.Status,
-                "source": mod.Source,
-                "statement": mod.Statement,
-            }
+            SuppressedFacts(
+                pointer=pointer,
+                type=mod.Type,
+                id=ident,
+                status=mod.Status,
+                source=mod.Source,
+                statement=mod.Statement,
+            )
         )

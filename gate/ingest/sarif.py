@@ -39,6 +39,7 @@ from pydantic import ValidationError
 from gate.common.strict_json import Shape, shape_of
 from gate.common.timestamps import parse_timestamp
 from gate.errors import InputError
+from gate.facts import Facts, SarifRuleFacts, SarifRunFacts
 from gate.ingest import _sarif_raw as sr
 from gate.ingest._sarif_run import RunContext
 from gate.ingest.common import (
@@ -216,10 +217,10 @@ def _severity(
     return _LEVEL_SEVERITY.get(level.strip().lower(), Severity.UNKNOWN), details
 
 
-def _rule_facts(rule: sr.Rule | None, rule_id: str) -> dict[str, Any]:
+def _rule_facts(rule: sr.Rule | None, rule_id: str) -> SarifRuleFacts:
     """What the SARIF writer needs to re-emit the rule under its own id."""
     if rule is None:
-        return {"id": rule_id}
+        return SarifRuleFacts(id=rule_id)
     props = _props(rule)
     tags = [t for t in props.get("tags") or [] if isinstance(t, str)]
     out: dict[str, Any] = {
@@ -237,7 +238,8 @@ def _rule_facts(rule: sr.Rule | None, rule_id: str) -> dict[str, Any]:
         "precision": props.get("precision") if isinstance(props.get("precision"), str) else None,
         "level": rule.defaultConfiguration.level if rule.defaultConfiguration else None,
     }
-    return {k: v for k, v in out.items() if v not in (None, "", [])}
+    # only what the rule says is set: the verdict's JSON lists nothing else
+    return SarifRuleFacts(**{k: v for k, v in out.items() if v not in (None, "", [])})
 
 
 _SUPPRESSION_KINDS = ("inSource", "external")
@@ -280,7 +282,7 @@ class SarifIngestor(Ingestor):
         findings: list[Finding] = []
         tools: list[ToolInfo] = []
         warnings: list[str] = []
-        runs_facts: list[dict[str, Any]] = []
+        runs_facts: list[SarifRunFacts] = []
         stamps: list[dt.datetime] = []
         for i, run_json in enumerate(runs_json):
             try:
@@ -307,15 +309,15 @@ class SarifIngestor(Ingestor):
             findings += run_findings
             warnings += run_warnings
             runs_facts.append(
-                {
-                    "index": i,
-                    "tool": name,
-                    "version": version,
-                    "information_uri": driver.informationUri,
-                    "category": run.automationDetails.id if run.automationDetails else None,
-                    "results": len(run.results),
-                    "rules": rules,
-                }
+                SarifRunFacts(
+                    index=i,
+                    tool=name,
+                    version=version,
+                    information_uri=driver.informationUri,
+                    category=run.automationDetails.id if run.automationDetails else None,
+                    results=len(run.results),
+                    rules=rules,
+                )
             )
         created = max(stamps) if stamps else None
         when, source = freshness(created, path)
@@ -328,10 +330,10 @@ class SarifIngestor(Ingestor):
             freshness_source=source,
             tools=tuple(tools),
             findings=tuple(findings),
-            facts={
-                "sarif_tools": list(dict.fromkeys(t.name for t in tools)),
-                "sarif_runs": runs_facts,
-            },
+            facts=Facts(
+                sarif_tools=tuple(dict.fromkeys(t.name for t in tools)),
+                sarif_runs=tuple(runs_facts),
+            ),
             warnings=tuple(warnings),
         )
 
@@ -354,12 +356,12 @@ class SarifIngestor(Ingestor):
     @staticmethod
     def _results(
         run: sr.Run, i: int, tool: str, path: str
-    ) -> tuple[list[Finding], dict[str, dict[str, Any]], list[str]]:
+    ) -> tuple[list[Finding], dict[str, SarifRuleFacts], list[str]]:
         ctx = RunContext(run)
         is_trivy = tool.lower() == "trivy"
         category = run.automationDetails.id if run.automationDetails else None
         findings: list[Finding] = []
-        rules: dict[str, dict[str, Any]] = {}
+        rules: dict[str, SarifRuleFacts] = {}
         no_id = 0
         for j, res in enumerate(run.results):
             rule_id, rule = ctx.rule_for(res)

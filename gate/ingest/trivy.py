@@ -43,6 +43,7 @@ from typing import Any
 from gate._fastmodel import gc_paused
 from gate.common.timestamps import parse_timestamp
 from gate.errors import InputError
+from gate.facts import Facts, OsFacts
 from gate.ingest._trivy_findings import Builder
 from gate.ingest._trivy_raw import Report, Result, check_strict, decode
 from gate.ingest.common import freshness, sha256_hex
@@ -71,7 +72,7 @@ class TrivyIngestor(Ingestor):
             hasher.join()
         warnings = builder.warnings
         meta = _facts(report)
-        meta["examined"] = sorted(builder.examined)
+        meta["examined"] = tuple(sorted(builder.examined))
         if builder.licenses:
             meta["licenses_ignored"] = builder.licenses
             warnings.append(
@@ -96,17 +97,17 @@ class TrivyIngestor(Ingestor):
                 warnings.append("the report has no Results: trivy found nothing it could scan")
         when, source = freshness(created, path)
         if builder.suppressed:
-            meta["suppressed"] = builder.suppressed
-            by = sorted({str(s["source"] or "an ignore rule") for s in builder.suppressed})
+            meta["suppressed"] = tuple(builder.suppressed)
+            by = sorted({s.source or "an ignore rule" for s in builder.suppressed})
             warnings.append(
                 f"{len(builder.suppressed)} findings were suppressed by trivy itself "
                 f"({', '.join(by)}; ExperimentalModifiedFindings): gate does not judge them; "
                 "accepted risks belong in gate exceptions, which have an owner and an expiry"
             )
-        os_info = meta.get("os") or {}
-        if os_info.get("eosl"):
+        os_info = meta.get("os")
+        if isinstance(os_info, OsFacts) and os_info.eosl:
             warnings.append(
-                f"the OS ({os_info.get('family')} {os_info.get('name')}) is end of service "
+                f"the OS ({os_info.family} {os_info.name}) is end of service "
                 "life: its packages get no more security fixes"
             )
         version = report.Trivy.Version if isinstance(report, Report) and report.Trivy else None
@@ -120,7 +121,7 @@ class TrivyIngestor(Ingestor):
             freshness_source=source,
             tools=(ToolInfo(name="Trivy", version=version),),
             findings=tuple(builder.findings),
-            facts=meta,
+            facts=Facts(**meta),
             warnings=tuple(warnings),
         )
 
@@ -137,7 +138,7 @@ def _facts(report: Report | list[Result]) -> dict[str, Any]:
         facts["report_id"] = report.ReportID
     os = report.Metadata.OS if report.Metadata else None
     if os is not None and (os.Family or os.Name):
-        facts["os"] = {"family": os.Family, "name": os.Name, "eosl": bool(os.EOSL)}
+        facts["os"] = OsFacts(family=os.Family, name=os.Name, eosl=bool(os.EOSL))
     return facts
 
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from gate.errors import ScannerError
+from gate.facts import ArchiveFacts, Facts, PlatformFacts, ResolvedFacts
 from gate.oci import ImageRef, parse_reference
 from gate.oci.archive import ArchiveInfo, archive_info
 from gate.oci.resolve import Resolution
@@ -77,7 +77,7 @@ class Bound:
     """The digest a verdict is bound to, and the facts and warnings that explain it."""
 
     digest: str | None
-    facts: dict[str, Any] = field(default_factory=dict)
+    facts: Facts = field(default_factory=Facts)
     warnings: list[str] = field(default_factory=list)
 
     def multi_platform(
@@ -89,12 +89,10 @@ class Bound:
         others: tuple[str, ...],
     ) -> None:
         """Say that trivy scanned one platform of a multi-platform index, and which."""
-        self.facts["platform"] = {
-            "scanned": platform,
-            "manifest": manifest,
-            "index": index,
-            "not_scanned": list(others),
-        }
+        platform_facts = PlatformFacts(
+            scanned=platform, manifest=manifest, index=index, not_scanned=others
+        )
+        self.facts = self.facts.merged(Facts(platform=platform_facts))
         self.warnings.append(
             f"{display} is a multi-platform image: trivy scanned {platform or 'one platform'}"
             f" only, so the verdict is bound to that platform's manifest {manifest}, not to the "
@@ -122,14 +120,17 @@ def bind_registry(
             f"{ref.name}@{scanned} has config {resolution.config}: a report about another "
             "image cannot judge this one"
         )
-    bound = Bound(scanned, {"digest_source": "resolved by gate, scanned by digest"})
-    bound.facts["resolved"] = {"reference": str(ref), "names": resolution.top}
+    resolved = ResolvedFacts(reference=str(ref), names=resolution.top)
+    bound = Bound(
+        scanned, Facts(digest_source="resolved by gate, scanned by digest", resolved=resolved)
+    )
     if resolution.index is not None:
         bound.multi_platform(
             display, resolution.index, scanned, resolution.platform, resolution.not_scanned
         )
     elif resolution.platform is not None:
-        bound.facts["platform"] = {"scanned": resolution.platform, "manifest": scanned}
+        plat = PlatformFacts(scanned=resolution.platform, manifest=scanned)
+        bound.facts = bound.facts.merged(Facts(platform=plat))
     if verify is not None and ref.digest is None:
         phase(f"checking {ref} again")
         now = verify()
@@ -139,7 +140,8 @@ def bind_registry(
                 "the scan (the tag moved, or the registry is inconsistent): --verify-digest "
                 "refuses a verdict about a tag that moved"
             )
-        bound.facts["digest_source"] = "resolved by gate, scanned by digest, tag re-checked"
+        source = "resolved by gate, scanned by digest, tag re-checked"
+        bound.facts = bound.facts.merged(Facts(digest_source=source))
     return bound
 
 
@@ -149,7 +151,7 @@ def bind_archive(path: Path, display: str, image_id: str) -> Bound:
     info = archive_binding(path, display, image_id)
     bound = Bound(
         info.manifest_digest,
-        {"archive": {"format": info.kind, "manifest_digest": info.manifest_digest}},
+        Facts(archive=ArchiveFacts(format=info.kind, manifest_digest=info.manifest_digest)),
     )
     if info.index_digest is not None:
         bound.multi_platform(

@@ -102,9 +102,9 @@ def render_console(verdict: Verdict, *, limit: int = 40, color: bool = False) ->
     if verdict.subject and (verdict.subject.digest or verdict.subject.name):
         s = verdict.subject
         out.append(f"subject: {text(s.name or '?')}" + (f" @ {text(s.digest)}" if s.digest else ""))
-    bp = verdict.facts.get("branch_protection")
-    if isinstance(bp, dict) and bp.get("branch"):
-        out.append(f"branch protection: `{text(bp['branch'])}` judged (see --json facts)")
+    bp = verdict.facts.branch_protection
+    if bp is not None and bp.branch:
+        out.append(f"branch protection: `{text(bp.branch)}` judged (see --json facts)")
     for run in verdict.inputs:  # each input's path once, what it says under it
         if not run.warnings and not run.skipped:
             continue

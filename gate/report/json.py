@@ -52,7 +52,7 @@ def _input(run: SourceRun) -> dict[str, Any]:
         "findings": len(run.findings),
         "skipped": list(run.skipped),
         "warnings": list(run.warnings),
-        "facts": run.facts,
+        "facts": run.facts.as_json(),
     }
 
 
@@ -131,7 +131,7 @@ def verdict_document(verdict: Verdict, *, with_findings: bool = True) -> dict[st
         },
         "counts": verdict.counts,
         "tool_versions": verdict.tool_versions,
-        "facts": verdict.facts,
+        "facts": verdict.facts.as_json(),
     }
 
 

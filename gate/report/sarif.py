@@ -38,6 +38,7 @@ from typing import Any
 from gate import __version__
 from gate._fastmodel import gc_paused
 from gate.common import sanitize
+from gate.facts import SarifRuleFacts
 from gate.models import (
     Verdict,
 )
@@ -88,14 +89,14 @@ def _run_doc(
     occ = run.by_rule
     ids = sorted(occ)
     index = {rid: i for i, rid in enumerate(ids)}
-    facts: dict[str, dict[str, Any]] = {}
+    facts: dict[str, SarifRuleFacts] = {}
     if run.meta is not None:
-        facts = dict(run.meta.get("rules") or {})
+        facts = dict(run.meta.rules)
     elif run.tool is not None:
         for inp in run.inputs:
-            for fr in inp.facts.get("sarif_runs") or []:
-                if fr.get("tool") == run.tool:
-                    for rid, rf in (fr.get("rules") or {}).items():
+            for fr in inp.facts.sarif_runs or ():
+                if fr.tool == run.tool:
+                    for rid, rf in fr.rules.items():
                         facts.setdefault(rid, rf)
     fallback = _fallback_path(run, location, root)
     build = ResultBuilder(
@@ -114,7 +115,7 @@ def _run_doc(
         # second pass over 25,000 findings costs about as much again in memory stalls)
         if rule_docs[i] is None:
             if run.tool is not None:
-                rule, cuts = rules.code_rule(rid, occ[rid], facts.get(rid, {}))
+                rule, cuts = rules.code_rule(rid, occ[rid], facts.get(rid))
             else:
                 rule, cuts = rules.gate_rule(rid, occ[rid])
             rule_docs[i] = item(rule)
@@ -143,19 +144,14 @@ def _run_doc(
     if run.tool is None:
         tool: dict[str, Any] = {"driver": {**gate_component, "rules": rule_docs}}
     else:
-        meta: dict[str, Any] = run.meta or next(
-            (
-                fr
-                for inp in run.inputs
-                for fr in inp.facts.get("sarif_runs") or []
-                if fr.get("tool") == run.tool
-            ),
-            {},
+        meta = run.meta or next(
+            (fr for inp in run.inputs for fr in inp.facts.sarif_runs or () if fr.tool == run.tool),
+            None,
         )
         driver: dict[str, Any] = {"name": sanitize.text(run.tool)}
-        if meta.get("version"):
-            driver["version"] = sanitize.text(meta["version"])
-        info = sanitize.safe_url(meta.get("information_uri"))
+        if meta is not None and meta.version:
+            driver["version"] = sanitize.text(meta.version)
+        info = sanitize.safe_url(meta.information_uri if meta is not None else None)
         if info:
             driver["informationUri"] = info
         tool = {"driver": {**driver, "rules": rule_docs}, "extensions": [gate_component]}

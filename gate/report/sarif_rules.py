@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gate.common import sanitize
+from gate.facts import SarifRuleFacts
 from gate.models import DecidedFinding, Finding, FindingKind, Severity
 from gate.report.sarif_limits import (
     MAX_DESCRIPTION,
@@ -343,32 +344,33 @@ def gate_rule(rule_id: str, occ: Sequence[DecidedFinding]) -> tuple[dict[str, An
 
 
 def code_rule(
-    rule_id: str, occ: Sequence[DecidedFinding], facts: dict[str, Any]
+    rule_id: str, occ: Sequence[DecidedFinding], kept: SarifRuleFacts | None
 ) -> tuple[dict[str, Any], set[str]]:
     """A code-scanning rule under its original id, from what the SARIF ingestor kept."""
+    facts = kept if kept is not None else SarifRuleFacts(id=rule_id)
     first = occ[0].finding
     sev = _severity(occ)
-    short = sanitize.message(facts.get("short") or first.title or rule_id)
-    full = sanitize.message(facts.get("full") or short)
-    raw_text = facts.get("help_text") or facts.get("full") or short
+    short = sanitize.message(facts.short or first.title or rule_id)
+    full = sanitize.message(facts.full or short)
+    raw_text = facts.help_text or facts.full or short
     text = sanitize.message(raw_text)
     # the tool's own markdown is not carried over; its text is, in one paragraph (a line of
     # it starting with `1.` or `#` must not become a list or a heading)
     markdown = sanitize.md_lines(raw_text, "<br>")
-    original_tags = [sanitize.text(t) for t in facts.get("tags") or [] if isinstance(t, str)]
+    original_tags = [sanitize.text(t) for t in facts.tags]
     tags, tag_cut = _tags(original_tags, occ)
     props: dict[str, Any] = {"tags": tags}
     s = max_score(occ)
     if s is not None:
         props["security-severity"] = s
-    if facts.get("precision") in {"very-high", "high", "medium", "low"}:
-        props["precision"] = facts["precision"]
-    level = facts.get("level")
+    if facts.precision in {"very-high", "high", "medium", "low"}:
+        props["precision"] = facts.precision
+    level = facts.level
     if level not in {"note", "warning", "error"}:
         level = _LEVEL_BY_SEVERITY[sev]
     rule: dict[str, Any] = {"id": sanitize.text(rule_id)}
-    name = facts.get("name")
-    if isinstance(name, str) and name:
+    name = facts.name
+    if name:
         name = sanitize.text(name)
         rule["name"] = truncate(name, MAX_RULE_NAME)
     rule |= {
@@ -378,7 +380,7 @@ def code_rule(
         "help": {"text": text, "markdown": markdown},
         "properties": props,
     }
-    help_uri = sanitize.safe_url(facts.get("help_uri"))
+    help_uri = sanitize.safe_url(facts.help_uri)
     if help_uri:
         rule["helpUri"] = help_uri
     cuts = {"tags"} if tag_cut else set()

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
+from gate.facts import SarifRunFacts
 from gate.models import (
     DecidedFinding,
     FindingKind,
@@ -47,7 +47,7 @@ class SarifRun:
     by_rule: dict[str, list[DecidedFinding]] = field(default_factory=dict)
     """The same findings by rule id (the finding id), each list in priority order."""
     category: str = ""
-    meta: dict[str, Any] | None = None
+    meta: SarifRunFacts | None = None
     """The original run's facts (tool version, category, rules) of a code-scanning run."""
 
     def add(self, d: DecidedFinding) -> None:
@@ -105,12 +105,12 @@ RunKey = tuple[str, str, str, int]
 def _sarif_runs(inp: SourceRun, runs: dict[RunKey, SarifRun]) -> dict[tuple[str, int], RunKey]:
     """One run per run of a SARIF input: its tool, version and category stay its own."""
     found: dict[tuple[str, int], RunKey] = {}
-    metas = inp.facts.get("sarif_runs") or [
-        {"index": i, "tool": t.name, "version": t.version} for i, t in enumerate(inp.tools)
+    metas = inp.facts.sarif_runs or [
+        SarifRunFacts(index=i, tool=t.name, version=t.version) for i, t in enumerate(inp.tools)
     ]
     for meta in metas:
-        name, index = meta.get("tool") or UNKNOWN_TOOL, meta.get("index", -1)
-        where = (meta.get("category") or "").strip("/") or _stable_path(inp.path)
+        name, index = meta.tool or UNKNOWN_TOOL, meta.index
+        where = (meta.category or "").strip("/") or _stable_path(inp.path)
         key = ("sarif", f"{name}/{where}", inp.path, index)
         r = runs.setdefault(key, SarifRun("sarif", key[1], tool=name, meta=meta))
         r.inputs.append(inp)

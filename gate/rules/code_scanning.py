@@ -82,8 +82,8 @@ class CodeScanningRule(Rule):
         usable = [r for r in sarif if r.status is InputStatus.OK]
         present: list[str] = []
         for r in usable:
-            names = r.facts.get("sarif_tools") or [t.name for t in r.tools]
-            present += [n for n in names if isinstance(n, str) and n not in present]
+            names = r.facts.sarif_tools or [t.name for t in r.tools]
+            present += [n for n in names if n not in present]
         errors = []
         paths = ", ".join(r.path for r in sarif)
         found = ", ".join(present) or "none"

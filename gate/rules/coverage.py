@@ -54,10 +54,11 @@ def _has(policy: Policy, section: str) -> bool:
 
 def _trivy_sections(run: SourceRun) -> list[tuple[str, str]]:
     """(section, the kind that needs it) for each class a Trivy input examined."""
-    examined = run.facts.get("examined")
-    kinds = {k for k in examined if isinstance(k, str)} if isinstance(examined, list) else set()
-    if not isinstance(examined, list):  # not read by gate's Trivy reader: count the findings
+    examined = run.facts.examined
+    if examined is None:  # not read by gate's Trivy reader: count the findings
         kinds = {f.kind.value for f in run.findings}
+    else:
+        kinds = set(examined)
     return [(section, kind) for kind, section in _SECTION_OF_KIND.items() if kind in kinds]
 
 

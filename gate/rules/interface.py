@@ -12,9 +12,10 @@ A rule owns one policy section. The engine asks it two things:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Sequence
+from typing import NamedTuple
 
+from gate.facts import VerdictFacts
 from gate.models import Decision, Finding, FindingKind, InputStatus, SourceRun
 from gate.policy.model import Policy
 
@@ -33,7 +34,7 @@ class Assessment(NamedTuple):
     """Errors that make the verdict ERROR (each names the input and the problem)."""
     findings: Sequence[Finding] = ()
     """Findings made from facts rather than read from a report."""
-    facts: Mapping[str, Any] = {}
+    facts: VerdictFacts = VerdictFacts()
     """Facts worth putting in the verdict (e.g. the effective branch protection)."""
     notes: Sequence[str] = ()
     """Things the user should know that do not change the result."""
@@ -66,9 +67,9 @@ class Rule:
         """Findings made from facts rather than read from a report."""
         return []
 
-    def facts(self, runs: Sequence[SourceRun], policy: Policy) -> dict[str, Any]:
+    def facts(self, runs: Sequence[SourceRun], policy: Policy) -> VerdictFacts:
         """Facts worth putting in the verdict (e.g. the effective branch protection)."""
-        return {}
+        return VerdictFacts()
 
     def notes(self, runs: Sequence[SourceRun], policy: Policy) -> list[str]:
         """Things the user should know that do not change the result."""

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from gate.common.timestamps import parse_timestamp
+from gate.facts import TrivyDbFacts
 from gate.models import InputKind, InputStatus, SourceRun
 from gate.policy.model import Policy, format_duration
 from gate.rules.interface import Rule
@@ -31,26 +32,25 @@ class TrivyDbRule(Rule):
         for run in runs:
             if run.kind is not InputKind.TRIVY or run.status is InputStatus.ERROR:
                 continue
-            if "trivy_db" not in run.facts:
+            if run.facts.trivy_db is None:
                 continue  # a saved report, not a scan gate ran
-            problem = _problem(run.facts["trivy_db"], limit, now)
+            problem = _problem(run.facts.trivy_db, limit, now)
             if problem:
                 errors.append(f"{run.path}: trivy's vulnerability DB {problem}")
         return errors
 
 
-def _problem(db: object, limit: dt.timedelta, now: dt.datetime) -> str | None:
+def _problem(db: TrivyDbFacts, limit: dt.timedelta, now: dt.datetime) -> str | None:
     """Why the DB fails `max_db_age`, or None when it is fresh enough."""
     setting = f"vulnerabilities.max_db_age {format_duration(limit)}"
-    if not isinstance(db, dict) or db.get("updated_at") is None:
-        reason = db.get("error") if isinstance(db, dict) and db.get("error") else None
+    if db.updated_at is None:
         return (
-            f"is missing or has no UpdatedAt ({reason or 'unknown DB'}), so its age cannot "
+            f"is missing or has no UpdatedAt ({db.error or 'unknown DB'}), so its age cannot "
             f"be checked against {setting}"
         )
-    updated = parse_timestamp(db["updated_at"])
+    updated = parse_timestamp(db.updated_at)
     if updated is None:
-        return f"has an unreadable UpdatedAt {db['updated_at']!r}; {setting} cannot be checked"
+        return f"has an unreadable UpdatedAt {db.updated_at!r}; {setting} cannot be checked"
     age = now - updated
     if age > limit:
         return (

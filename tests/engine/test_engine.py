@@ -265,7 +265,7 @@ def test_effective_branch_protection_is_a_verdict_fact_and_unjudged_inputs_are_e
     saved = repo_root / "tests/data/github/realworld-2026-personal-repo-protection.json"
     bp = load_report(InputKind.BRANCH_PROTECTION, saved)
     judged = evaluate([bp], policy(branch_protection={"required_approving_reviews": 1}), NOW)
-    assert judged.facts["branch_protection"]["branch"] == "main"
+    assert judged.facts.as_json()["branch_protection"]["branch"] == "main"
     assert not judged.notes
     # issue 9: an input no section judges is an ERROR naming the section (was a note, PASS)
     unjudged = evaluate([bp], policy(), NOW)

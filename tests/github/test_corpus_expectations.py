@@ -275,5 +275,5 @@ def test_one_assessment_says_what_the_hooks_say(gh_data: Path, classic: str, ind
     usable = [r for r in runs if r.status is InputStatus.OK]
     assert list(a.errors) == rule.check_inputs(runs, pol, NOW)
     assert list(a.findings) == rule.derive_findings(usable, pol)
-    assert dict(a.facts) == rule.facts(usable, pol)
+    assert a.facts == rule.facts(usable, pol)
     assert list(a.notes) == rule.notes(runs, pol) == []

@@ -49,7 +49,7 @@ def serve(replay: GitHubReplay, repo: str, name: str, **endpoints: Reply | list[
 
 
 def by_endpoint(runs: list[SourceRun]) -> dict[str, SourceRun]:
-    return {str(r.facts["endpoint"]): r for r in runs}
+    return {str(r.facts.as_json()["endpoint"]): r for r in runs}
 
 
 REPO, BRANCH = "curvewise-forks/PyGithub", "master"
@@ -82,7 +82,7 @@ def test_real_capture_classic_and_branch_of_one_repository(
         got["classic"].path
         == f"{replay.url}/repos/TrustSignal-dev/TrustSignal/branches/master/protection"
     )
-    assert got["classic"].facts["http_status"] == 200
+    assert got["classic"].facts.as_json()["http_status"] == 200
     assert got["classic"].freshness_source == "fetched"
     assert all(r.headers["authorization"] == f"Bearer {FAKE_TOKEN}" for r in replay.requests)
     verdict = evaluate(runs, POLICY, NOW)
@@ -103,8 +103,8 @@ def test_app_token_403_on_classic_but_the_branch_is_unprotected(
     )
     runs = fetch_branch_protection("MsElysia/Elysia", "main", client=client)
     classic = by_endpoint(runs)["classic"]
-    assert (classic.status, classic.facts["http_status"]) == (InputStatus.OK, 403)
-    assert classic.facts["reading"]["state"] == "unreadable"
+    assert (classic.status, classic.facts.as_json()["http_status"]) == (InputStatus.OK, 403)
+    assert classic.facts.as_json()["reading"]["state"] == "unreadable"
     verdict = evaluate(runs, POLICY, NOW)
     assert verdict.result is Result.FAIL
     assert {d.finding.status for d in verdict.findings} == {"unmet"}  # known, not unknown
@@ -157,7 +157,7 @@ def test_classic_404_and_a_ruleset_from_the_same_repository(
         classic=Reply.file(gh_data / "realworld-2026-404-with-status-string.json", status=404),
     )
     runs = fetch_branch_protection("marcellovictorino/local-whisper", "master", client=client)
-    assert by_endpoint(runs)["classic"].facts["reading"]["state"] == "unprotected"
+    assert by_endpoint(runs)["classic"].facts.as_json()["reading"]["state"] == "unprotected"
     verdict = evaluate(runs, POLICY, NOW)
     failed = {d.finding.id for d in verdict.findings}
     assert verdict.result is Result.FAIL
@@ -275,7 +275,7 @@ def test_rules_403_on_a_free_private_repository(
     }
     serve(replay, REPO, BRANCH, **{**all_met(gh_data), "rules": Reply.json(upgrade, status=403)})
     runs = fetch_branch_protection(REPO, BRANCH, client=client)
-    assert by_endpoint(runs)["rules"].facts["reading"]["state"] == "unreadable"
+    assert by_endpoint(runs)["rules"].facts.as_json()["reading"]["state"] == "unreadable"
     # classic meets every requirement; rulesets can only add to it: still a PASS
     assert evaluate(runs, POLICY, NOW).result is Result.PASS
 

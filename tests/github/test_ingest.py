@@ -20,8 +20,8 @@ def parse(data: Any, name: str = "saved.json") -> Reading:
     raw = data if isinstance(data, bytes) else json.dumps(data).encode()
     run = ING.parse(raw, name)
     assert run.status is InputStatus.OK
-    json.dumps(run.facts)  # facts go into the JSON verdict as they are
-    return Reading.model_validate(run.facts["reading"])
+    json.dumps(run.facts.as_json())  # facts go into the JSON verdict as they are
+    return Reading.model_validate(run.facts.as_json()["reading"])
 
 
 def value(reading: Reading, setting: Setting, source: Source = Source.CLASSIC) -> object:
@@ -77,15 +77,17 @@ def test_endpoint_by_shape(
     gh_data: Path, name: str, endpoint: str, state: str | None, repo: str | None, branch: str | None
 ) -> None:
     run = ING.parse_file(gh_data / name)
-    assert run.facts["endpoint"] == endpoint
-    reading = Reading.model_validate(run.facts["reading"])
+    assert run.facts.as_json()["endpoint"] == endpoint
+    reading = Reading.model_validate(run.facts.as_json()["reading"])
     assert (reading.state, reading.repo, reading.branch) == (state, repo, branch)
     assert run.sha256 and run.freshness_source == "file-mtime"
 
 
 def test_classic_fields_and_where_they_came_from(gh_data: Path) -> None:
     r = Reading.model_validate(
-        ING.parse_file(gh_data / "octokit-put-response-full-restrictions.json").facts["reading"]
+        ING.parse_file(gh_data / "octokit-put-response-full-restrictions.json").facts.as_json()[
+            "reading"
+        ]
     )
     assert value(r, Setting.REQUIRED_APPROVING_REVIEWS) == 1
     assert value(r, Setting.REQUIRED_STATUS_CHECKS) == ["foo/bar"]
@@ -99,9 +101,9 @@ def test_classic_fields_and_where_they_came_from(gh_data: Path) -> None:
 
 def test_classic_contexts_merge_contexts_and_checks(gh_data: Path) -> None:
     r = Reading.model_validate(
-        ING.parse_file(gh_data / "pygithub-required-status-checks-subresource.json").facts[
-            "reading"
-        ]
+        ING.parse_file(
+            gh_data / "pygithub-required-status-checks-subresource.json"
+        ).facts.as_json()["reading"]
     )
     # `contexts` lists foo/bar, `checks` lists travis-ci: both are required
     assert value(r, Setting.REQUIRED_STATUS_CHECKS) == [

@@ -26,7 +26,7 @@ from gate.branch_protection.ingest import (
 
 def read(data: object) -> Reading:
     run = BranchProtectionIngestor().parse(json.dumps(data).encode(), "saved.json")
-    return Reading.model_validate(run.facts["reading"])
+    return Reading.model_validate(run.facts.as_json()["reading"])
 
 
 NON_FF = [{"type": "non_fast_forward", "ruleset_id": 5}]

@@ -178,7 +178,7 @@ def test_look_alike_platform_is_not_the_platform(reg: ScriptedRegistry, sv: SV) 
     run = scan(f"{reg.netloc}/app:la", platform="linux/amd64")
     assert assert_bound_to_what_trivy_fetched(run, reg) == sv.s_digest
     assert not run.findings
-    assert run.facts["platform"]["not_scanned"] == ["linux/amd64x"]
+    assert run.facts.as_json()["platform"]["not_scanned"] == ["linux/amd64x"]
 
 
 def test_duplicate_platform_entries_are_an_error(reg: ScriptedRegistry, sv: SV) -> None:
@@ -218,7 +218,7 @@ def test_index_binds_the_platform_manifest_trivy_fetched(reg: ScriptedRegistry, 
     top = reg.manifest(index((sv.s, AMD64), (sv.v, arm64)), INDEX, tag="multi")
     run = scan(f"{reg.netloc}/app:multi", platform="linux/arm64")
     assert assert_bound_to_what_trivy_fetched(run, reg) == sv.v_digest
-    assert run.facts["platform"]["index"] == top
+    assert run.facts.as_json()["platform"]["index"] == top
     assert run.subject is not None and run.subject.digest != top
 
 
@@ -235,7 +235,7 @@ def test_platform_asked_of_a_single_platform_image_of_another_is_an_error(
     )
     ok = scan(f"{reg.netloc}/app:amd", platform="linux/amd64")
     assert assert_bound_to_what_trivy_fetched(ok, reg) == sv.s_digest
-    assert ok.facts["platform"] == {"scanned": "linux/amd64", "manifest": sv.s_digest}
+    assert ok.facts.as_json()["platform"] == {"scanned": "linux/amd64", "manifest": sv.s_digest}
 
 
 def test_a_moved_tag_does_not_move_the_binding(reg: ScriptedRegistry, sv: SV) -> None:

@@ -214,7 +214,7 @@ def test_insecure_reaches_a_plain_http_registry_by_name(
         insecure=True,
     )
     assert run.status is InputStatus.OK, run.error
-    assert "--insecure" in run.facts["scan"]["argv"]
+    assert "--insecure" in run.facts.as_json()["scan"]["argv"]
     assert run.subject is not None and run.subject.digest == sv.s_digest
     fetched = {r.path.rsplit("/", 1)[-1] for r in reg.by_trivy() if "/manifests/" in r.path}
     assert fetched == {sv.s_digest}

@@ -55,7 +55,7 @@ def test_real_report_with_unfixed_and_empty_aliases() -> None:
     assert pip.title is not None and pip.title.startswith("In the fallback extraction path")
     assert pip.sources[0].pointer == "dependencies[97].vulns[0]"
     assert run.skipped == () and run.warnings == ()
-    assert run.facts["dependencies"] == 167
+    assert run.facts.as_json()["dependencies"] == 167
     assert run.freshness_source == "file-mtime" and run.tools[0].name == "pip-audit"
 
 

@@ -83,11 +83,11 @@ def test_every_real_file_parses_into_code_findings(name: str) -> None:
     assert r.kind is InputKind.SARIF and r.status is InputStatus.OK
     assert r.sha256 == hashlib.sha256(raw).hexdigest()
     assert len(r.findings) == expected
-    assert r.facts["sarif_tools"] == list(dict.fromkeys(t.name for t in r.tools))
+    assert r.facts.as_json()["sarif_tools"] == list(dict.fromkeys(t.name for t in r.tools))
     for f in r.findings:
         assert f.kind is FindingKind.CODE
         assert f.id and f.title
-        assert f.tool in r.facts["sarif_tools"]
+        assert f.tool in r.facts.as_json()["sarif_tools"]
         (src,) = f.sources
         assert src.kind is InputKind.SARIF and src.path == name and src.tool == f.tool
         assert src.pointer.startswith("runs[") and ".results[" in src.pointer
@@ -116,7 +116,7 @@ def test_rules_only_in_extensions_found_by_tool_component_index() -> None:
     assert sqli.title == "SQL query built from user-controlled sources"
     assert sqli.severity is Severity.HIGH  # "8.8" on the extension's rule
     assert sqli.url is None or sqli.url.startswith("http")
-    rules = r.facts["sarif_runs"][0]["rules"]
+    rules = r.facts.as_json()["sarif_runs"][0]["rules"]
     assert set(rules) == {f.id for f in r.findings}  # only rules that results use
     assert rules["py/sql-injection"]["security_severity"] == "8.8"
 
@@ -139,9 +139,9 @@ def test_old_codeql_without_security_severity_uses_the_rule_level() -> None:
 def test_clean_scans_are_valid_and_empty() -> None:
     go = parse_file("codeql-2.23.5-go-no-results.sarif")
     assert go.findings == () and go.tools[0].name == "CodeQL"
-    assert go.facts["sarif_runs"][0]["rules"] == {}
+    assert go.facts.as_json()["sarif_runs"][0]["rules"] == {}
     empty = parse_file("codeql-action-empty.sarif")
-    assert empty.findings == () and empty.facts["sarif_tools"] == ["LGTM.com"]
+    assert empty.findings == () and empty.facts.as_json()["sarif_tools"] == ["LGTM.com"]
     # issue 9: `runs: []` examined nothing: an ERROR (it was a clean scan with a warning)
     with pytest.raises(InputError, match=r"`runs` is empty: no analyzer ran") as e:
         parse_file("no-runs.sarif")
@@ -291,7 +291,7 @@ def test_a_failed_tool_run_is_an_error() -> None:
 @pytest.mark.parametrize("name", [None, "", "  "])
 def test_a_nameless_driver_is_unknown_tool_with_a_warning(name: str | None) -> None:
     r = parse_doc(log(run([result()], name=name)))
-    assert r.facts["sarif_tools"] == [UNKNOWN_TOOL]
+    assert r.facts.as_json()["sarif_tools"] == [UNKNOWN_TOOL]
     assert r.findings[0].tool == UNKNOWN_TOOL
     assert "runs[0].tool.driver.name" in r.warnings[0]
 

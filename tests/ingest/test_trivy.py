@@ -364,7 +364,7 @@ def test_modified_findings_vex_not_affected_and_trivyignore() -> None:
     assert f.suppressions[0].kind == "vex"
     assert f.suppressions[0].justification == "vulnerable_code_not_present"
     assert f.sources[0].pointer == "Results[0].ExperimentalModifiedFindings[0].Finding"
-    assert run.facts["suppressed"] == [
+    assert run.facts.as_json()["suppressed"] == [
         {
             "pointer": "Results[0].ExperimentalModifiedFindings[1]",
             "type": "vulnerability",

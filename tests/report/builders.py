@@ -113,6 +113,7 @@ def sarif_input(
     rules: dict[str, dict[str, Any]] | None = None,
 ) -> SourceRun:
     names = list(tools)
+    kept = {rid: {"id": rid, **rf} for rid, rf in (rules or {}).items()}
     return SourceRun(
         kind=InputKind.SARIF,
         path=path,
@@ -122,7 +123,7 @@ def sarif_input(
         facts={
             "sarif_tools": names,
             "sarif_runs": [
-                {"index": i, "tool": t, "version": "2.20.0", "rules": rules or {}}
+                {"index": i, "tool": t, "version": "2.20.0", "rules": kept}
                 for i, t in enumerate(names)
             ],
         },

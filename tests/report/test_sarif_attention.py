@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gate.engine import evaluate
+from gate.facts import Facts
 from gate.models import Decision, Location
 from gate.policy.model import Policy
 from gate.report.sarif import render_sarif
@@ -111,20 +112,18 @@ def test_two_codeql_inputs_keep_their_own_runs_versions_and_categories() -> None
     go_in = sarif_input([go], path="go.sarif")
     js_in = js_in.model_copy(
         update={
-            "facts": {
-                **js_in.facts,
+            "facts": js_in.facts.merged(Facts.model_validate({
                 "sarif_runs": [{"index": 0, "tool": "CodeQL", "version": "2.20.0",
                                 "category": "/language:javascript", "rules": {}}],
-            }
+            })),
         }
     )  # fmt: skip
     go_in = go_in.model_copy(
         update={
-            "facts": {
-                **go_in.facts,
+            "facts": go_in.facts.merged(Facts.model_validate({
                 "sarif_runs": [{"index": 0, "tool": "CodeQL", "version": "2.21.3",
                                 "category": "/language:go", "rules": {}}],
-            }
+            })),
         }
     )  # fmt: skip
     v = verdict([js_in, go_in], [decided(js), decided(go)])
@@ -147,7 +146,7 @@ def test_two_runs_in_one_sarif_file_stay_two_runs(tmp_path: Path) -> None:
     run = load_report(InputKind.SARIF, DATA / "codeql-action-valid-2-runs.sarif")
     doc, _ = render_sarif(evaluate([run], POLICY, NOW), include="all", root=tmp_path)
     _valid(doc)
-    assert len(doc["runs"]) == len(run.facts["sarif_runs"]) == 2
+    assert len(doc["runs"]) == len(run.facts.as_json()["sarif_runs"]) == 2
 
 
 def test_the_stand_in_location_is_announced_and_a_dockerfile_silences_it(tmp_path: Path) -> None:

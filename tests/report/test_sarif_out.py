@@ -104,10 +104,10 @@ def test_every_sarif_input_comes_out_valid_under_its_own_tool(name: str) -> None
     doc, notes = render_sarif(v, root=DATA, include="all")
     assert schema_errors(doc) == []
     check_github_rules(doc)
-    tools = run.facts["sarif_tools"]
+    tools = run.facts.as_json()["sarif_tools"]
     runs = doc["runs"] if tools else []
     # each run of the input keeps its own run, tool and version
-    originals = run.facts["sarif_runs"]
+    originals = run.facts.as_json()["sarif_runs"]
     assert sorted(r["tool"]["driver"]["name"] for r in runs) == sorted(o["tool"] for o in originals)
     assert sorted(r["tool"]["driver"].get("version") or "" for r in runs) == sorted(
         o["version"] or "" for o in originals

@@ -118,13 +118,13 @@ def test_fake_found_on_path(fake: Path, imgs: Images, monkeypatch: pytest.Monkey
     monkeypatch.setenv("FAKE_MODE", "nothing")
     run = scan(input_path=imgs.alpine_tar.path)
     assert run.status is InputStatus.ERROR
-    assert run.facts["scan"]["argv"][0] == str(fake)
+    assert run.facts.as_json()["scan"]["argv"][0] == str(fake)
 
 
 def test_trivy_bin_wins_over_gate_trivy(fake: Path, imgs: Images, trivy_bin: Path) -> None:
     run = scan(input_path=imgs.alpine_tar.path, trivy_bin=str(trivy_bin))
     assert run.status is InputStatus.OK, run.error
-    assert run.facts["scan"]["argv"][0] == str(trivy_bin)
+    assert run.facts.as_json()["scan"]["argv"][0] == str(trivy_bin)
 
 
 def test_report_names_us_but_holds_another_image(
@@ -187,7 +187,7 @@ def test_unexpected_exit_code(
     run = scan(input_path=imgs.debian_tar.path)
     assert run.status is InputStatus.ERROR
     assert f"unexpected exit code {code}" in (run.error or "")
-    assert run.facts["scan"]["exit_code"] == code
+    assert run.facts.as_json()["scan"]["exit_code"] == code
 
 
 @pytest.mark.parametrize(
@@ -227,7 +227,7 @@ def test_fake_sanity_same_image_passes(
     monkeypatch.setenv("TRIVY_CACHE_DIR", str(tmp_path / "no-db"))
     run = scan(input_path=imgs.debian_tar.path)
     assert run.status is InputStatus.OK, run.error
-    assert run.facts["trivy_db"]["updated_at"] == "2026-01-01T00:00:00Z"
+    assert run.facts.as_json()["trivy_db"]["updated_at"] == "2026-01-01T00:00:00Z"
 
 
 def test_fatal_error_message_is_redacted(
@@ -255,7 +255,7 @@ def test_timeout_kills_trivy(fake: Path, imgs: Images, monkeypatch: pytest.Monke
     assert run.status is InputStatus.ERROR
     assert "did not finish scanning" in (run.error or "")
     assert "within 0.5s" in (run.error or "")
-    assert run.facts["scan"]["exit_code"] is None
+    assert run.facts.as_json()["scan"]["exit_code"] is None
 
 
 def test_tiny_timeout_on_real_trivy(imgs: Images) -> None:

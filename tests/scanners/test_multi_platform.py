@@ -36,7 +36,7 @@ def assert_bound_to_mine(run: SourceRun, imgs: Images) -> None:
     assert run.subject.image_id == multi.configs[MINE]
     assert run.subject.digest == multi.manifests[MINE]
     assert run.subject.digest != multi.index_digest
-    assert run.facts["platform"] == {
+    assert run.facts.as_json()["platform"] == {
         "scanned": f"linux/{MINE}",
         "manifest": multi.manifests[MINE],
         "index": multi.index_digest,
@@ -51,12 +51,12 @@ def test_by_tag(registry: OciRegistry, imgs: Images) -> None:
     run = scan(f"{registry.host}/multi:1")
     assert_bound_to_mine(run, imgs)
     assert run.subject is not None and run.subject.name == f"{registry.host}/multi"
-    assert run.facts["resolved"] == {
+    assert run.facts.as_json()["resolved"] == {
         "reference": f"{registry.host}/multi:1",
         "names": imgs.multi_oci.index_digest,
     }
     mine = imgs.multi_oci.manifests[MINE]
-    assert run.facts["scan"]["argv"][-1] == f"{registry.host}/multi@{mine}"
+    assert run.facts.as_json()["scan"]["argv"][-1] == f"{registry.host}/multi@{mine}"
 
 
 def test_by_index_digest(registry: OciRegistry, imgs: Images) -> None:
@@ -66,7 +66,10 @@ def test_by_index_digest(registry: OciRegistry, imgs: Images) -> None:
 def test_verified_by_tag(registry: OciRegistry, imgs: Images) -> None:
     run = scan(f"{registry.host}/multi:1", verify_digest=True)
     assert_bound_to_mine(run, imgs)
-    assert run.facts["digest_source"] == "resolved by gate, scanned by digest, tag re-checked"
+    assert (
+        run.facts.as_json()["digest_source"]
+        == "resolved by gate, scanned by digest, tag re-checked"
+    )
 
 
 def test_by_platform_manifest_digest(registry: OciRegistry, imgs: Images) -> None:
@@ -75,14 +78,14 @@ def test_by_platform_manifest_digest(registry: OciRegistry, imgs: Images) -> Non
     run = scan(f"{registry.host}/multi@{mine}")
     assert run.status is InputStatus.OK, run.error
     assert run.subject is not None and run.subject.digest == mine
-    assert "platform" not in run.facts
+    assert "platform" not in run.facts.as_json()
     assert not [w for w in run.warnings if "multi-platform" in w]
 
 
 def test_oci_layout_input(imgs: Images) -> None:
     run = scan(input_path=imgs.multi_oci.path)
     assert_bound_to_mine(run, imgs)
-    assert run.facts["archive"] == {
+    assert run.facts.as_json()["archive"] == {
         "format": "oci-layout",
         "manifest_digest": imgs.multi_oci.manifests[MINE],
     }
@@ -91,7 +94,7 @@ def test_oci_layout_input(imgs: Images) -> None:
 def test_single_image_is_checked_too(registry: OciRegistry, imgs: Images) -> None:
     run = scan(f"{registry.host}/app:1")
     assert run.status is InputStatus.OK, run.error
-    assert "platform" not in run.facts
+    assert "platform" not in run.facts.as_json()
     assert run.subject is not None and run.subject.digest == imgs.alpine_oci.manifest_digest
 
 
@@ -108,20 +111,22 @@ def test_registry_that_cannot_serve_the_digest_is_an_error(
     assert run.subject is None
     if ref == "multi:1":
         assert "HTTP 500 (INTERNAL_ERROR)" in (run.error or "")
-        assert "scan" not in run.facts  # trivy never ran
+        assert "scan" not in run.facts.as_json()  # trivy never ran
 
 
 def test_platform_picks_another_platform(registry: OciRegistry, imgs: Images) -> None:
     multi = imgs.multi_oci
     run = scan(f"{registry.host}/multi:1", platform=f"linux/{OTHER}")
     assert run.status is InputStatus.OK, run.error
-    assert run.facts["scan"]["argv"][-1] == f"{registry.host}/multi@{multi.manifests[OTHER]}"
-    assert not [a for a in run.facts["scan"]["argv"] if a.startswith("--platform")]
+    assert (
+        run.facts.as_json()["scan"]["argv"][-1] == f"{registry.host}/multi@{multi.manifests[OTHER]}"
+    )
+    assert not [a for a in run.facts.as_json()["scan"]["argv"] if a.startswith("--platform")]
     assert run.subject is not None
     assert run.subject.image_id == multi.configs[OTHER]
     assert run.subject.digest == multi.manifests[OTHER]
-    assert run.facts["platform"]["scanned"] == f"linux/{OTHER}"
-    assert run.facts["platform"]["not_scanned"] == [f"linux/{MINE}"]
+    assert run.facts.as_json()["platform"]["scanned"] == f"linux/{OTHER}"
+    assert run.facts.as_json()["platform"]["not_scanned"] == [f"linux/{MINE}"]
 
 
 def test_platform_the_index_lacks_is_an_error(registry: OciRegistry) -> None:

@@ -26,9 +26,9 @@ def test_by_tag_records_the_registry_digest(registry: OciRegistry, imgs: Images)
     assert run.subject.name == f"{registry.host}/app"
     assert run.subject.digest == imgs.alpine_oci.manifest_digest
     assert run.subject.image_id == imgs.alpine_oci.image_id
-    assert run.facts["digest_source"] == "resolved by gate, scanned by digest"
+    assert run.facts.as_json()["digest_source"] == "resolved by gate, scanned by digest"
     digest = imgs.alpine_oci.manifest_digest
-    assert run.facts["scan"]["argv"][-3:] == [
+    assert run.facts.as_json()["scan"]["argv"][-3:] == [
         "--image-src=remote",
         "--",
         f"{ref.split(':1')[0]}@{digest}",
@@ -47,7 +47,10 @@ def test_verify_digest_heads_the_manifest(registry: OciRegistry, imgs: Images) -
     assert run.subject.name == f"{registry.host}/team/deb"
     assert run.subject.digest == imgs.debian_oci.manifest_digest
     assert ("HEAD", "/v2/team/deb/manifests/1") in registry.requests
-    assert run.facts["digest_source"] == "resolved by gate, scanned by digest, tag re-checked"
+    assert (
+        run.facts.as_json()["digest_source"]
+        == "resolved by gate, scanned by digest, tag re-checked"
+    )
 
 
 def test_localhost_name(registry: OciRegistry, imgs: Images) -> None:
@@ -71,7 +74,7 @@ def test_unknown_digest_is_an_error(registry: OciRegistry) -> None:
     run = scan(f"{registry.host}/app@sha256:{'1' * 64}")
     assert run.status is InputStatus.ERROR
     assert "HTTP 404 (MANIFEST_UNKNOWN)" in (run.error or "")
-    assert "scan" not in run.facts  # gate's resolution failed: trivy never ran
+    assert "scan" not in run.facts.as_json()  # gate's resolution failed: trivy never ran
 
 
 def test_unknown_repository_is_an_error(registry: OciRegistry) -> None:
@@ -95,7 +98,7 @@ def test_wrong_content_digest_is_an_error(registry: OciRegistry, verify: bool) -
     run = scan(f"{registry.host}/app:1", verify_digest=verify)
     assert run.status is InputStatus.ERROR
     assert f"Docker-Content-Digest is {WRONG_DIGEST}" in (run.error or "")
-    assert "scan" not in run.facts
+    assert "scan" not in run.facts.as_json()
 
 
 def test_registry_down_is_an_error(imgs: Images) -> None:

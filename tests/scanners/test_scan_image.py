@@ -73,10 +73,10 @@ def test_docker_archive(imgs: Images, attr: str, distro: str, kind: str) -> None
     assert run.subject.digest is None  # a docker-archive records no manifest digest
     assert run.subject.name == "gate-fixture:1"
     assert any("cannot be signed" in w for w in run.warnings)
-    assert run.facts["archive"] == {"format": kind, "manifest_digest": None}
-    assert run.facts["scan"]["exit_code"] == 4  # findings
-    assert run.facts["scan"]["duration_s"] > 0
-    assert "--exit-code=4" in run.facts["scan"]["argv"]
+    assert run.facts.as_json()["archive"] == {"format": kind, "manifest_digest": None}
+    assert run.facts.as_json()["scan"]["exit_code"] == 4  # findings
+    assert run.facts.as_json()["scan"]["duration_s"] > 0
+    assert "--exit-code=4" in run.facts.as_json()["scan"]["argv"]
     assert run.sha256 and len(run.sha256) == 64
 
 
@@ -94,12 +94,12 @@ def test_oci_layout_binds_the_layout_manifest_digest(imgs: Images, attr: str, di
 
 def test_db_facts_are_the_db_trivy_used(imgs: Images, trivy_cache: Path) -> None:
     run = scan(input_path=imgs.alpine_tar.path)
-    db = run.facts["trivy_db"]
+    db = run.facts.as_json()["trivy_db"]
     assert set(db) == {"version", "updated_at", "next_update", "downloaded_at"}
     assert db["version"] == 2
     meta = json.loads((trivy_cache / "db" / "metadata.json").read_text())
     assert db["updated_at"] == meta["UpdatedAt"]
-    assert f"--cache-dir={trivy_cache}" in run.facts["scan"]["argv"]
+    assert f"--cache-dir={trivy_cache}" in run.facts.as_json()["scan"]["argv"]
     assert any(t.name == "Trivy" and t.version == "0.76.0" for t in run.tools)
 
 
@@ -112,8 +112,8 @@ def test_default_cache_dir_is_trivys(
     trivydb.write_db(tmp_path / "xdg" / "trivy")
     run = scan(input_path=imgs.alpine_tar.path)
     assert run.status is InputStatus.OK, run.error
-    assert f"--cache-dir={tmp_path / 'xdg' / 'trivy'}" in run.facts["scan"]["argv"]
-    assert run.facts["trivy_db"]["updated_at"]
+    assert f"--cache-dir={tmp_path / 'xdg' / 'trivy'}" in run.facts.as_json()["scan"]["argv"]
+    assert run.facts.as_json()["trivy_db"]["updated_at"]
 
 
 def test_metadata_without_dates_asks_trivy_version(
@@ -127,7 +127,7 @@ def test_metadata_without_dates_asks_trivy_version(
     monkeypatch.setenv("TRIVY_CACHE_DIR", str(cache))
     run = scan(input_path=imgs.alpine_tar.path)
     assert run.status is InputStatus.OK, run.error
-    db = run.facts["trivy_db"]
+    db = run.facts.as_json()["trivy_db"]
     assert db["updated_at"] is None
     assert db["error"] == "trivy reports no vulnerability DB metadata in its cache directory"
     policy = Policy.model_validate(
@@ -158,7 +158,7 @@ def test_corrupt_db_panic_is_an_error(
     error = run.error or ""
     # bbolt on a cut file usually trips an assertion (a Go panic, exit 2); once in a
     # while the mmap read faults first ("unexpected fault address"), also a crash
-    assert run.facts["scan"]["exit_code"] != 0
+    assert run.facts.as_json()["scan"]["exit_code"] != 0
     assert "panic" in error or "fault" in error, error
     assert "goroutine" not in error
 
@@ -168,14 +168,14 @@ def test_default_settings_scan_secrets(imgs: Images) -> None:
     assert run.status is InputStatus.OK, run.error
     secrets = [f for f in run.findings if f.kind is FindingKind.SECRET]
     assert [s.id for s in secrets] == ["github-pat"]
-    assert "--scanners=vuln,secret" in run.facts["scan"]["argv"]
+    assert "--scanners=vuln,secret" in run.facts.as_json()["scan"]["argv"]
 
 
 def test_settings_reach_trivy(imgs: Images) -> None:
     settings = TrivySettings(scanners=["vuln"], pkg_types=["os"], detection_priority="precise")
     run = scan(input_path=imgs.secret_tar.path, settings=settings)
     assert run.status is InputStatus.OK, run.error
-    argv = run.facts["scan"]["argv"]
+    argv = run.facts.as_json()["scan"]["argv"]
     assert "--scanners=vuln" in argv
     assert "--pkg-types=os" in argv
     assert "--detection-priority=precise" in argv
@@ -254,6 +254,6 @@ def test_license_findings_are_counted_against_trivys_exit_code(imgs: Images) -> 
     but counts them, so the report still agrees with the exit code."""
     run = scan(input_path=imgs.alpine_tar.path, settings=TrivySettings(scanners=["license"]))
     assert run.status is InputStatus.OK, run.error
-    assert run.facts["scan"]["exit_code"] == 4
-    assert run.facts["licenses_ignored"] > 0
+    assert run.facts.as_json()["scan"]["exit_code"] == 4
+    assert run.facts.as_json()["licenses_ignored"] > 0
     assert run.findings == ()

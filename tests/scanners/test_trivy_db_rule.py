@@ -56,7 +56,7 @@ def _run(facts: dict[str, object], status: InputStatus = InputStatus.OK) -> Sour
             {"version": None, "updated_at": None, "error": "trivy has no vulnerability DB"},
             "is missing or has no UpdatedAt (trivy has no vulnerability DB)",
         ),
-        (None, "is missing or has no UpdatedAt (unknown DB)"),
+        ({}, "is missing or has no UpdatedAt (unknown DB)"),
         ({"updated_at": "yesterday"}, "has an unreadable UpdatedAt 'yesterday'"),
     ],
 )

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gate.facts import TrivyDbFacts
+
 VERSION_TIMEOUT = 60.0
 DB_KEYS = {
     "version": "Version",
@@ -36,7 +38,7 @@ class TrivyVersion:
     version: str | None = None
     """trivy's own version."""
     db: dict[str, Any] = field(default_factory=lambda: dict.fromkeys(DB_KEYS))
-    """`facts["trivy_db"]`: version, updated_at, next_update, downloaded_at (None if unknown)."""
+    """`Facts.trivy_db`: version, updated_at, next_update, downloaded_at (None if unknown)."""
     error: str | None = None
 
 
@@ -79,8 +81,8 @@ def parse_version(rc: int | None, stdout: bytes, stderr: str) -> TrivyVersion:
     return out
 
 
-def facts(version: TrivyVersion) -> dict[str, Any]:
-    out = dict(version.db)
+def facts(version: TrivyVersion) -> TrivyDbFacts:
+    out = TrivyDbFacts.model_validate(version.db)
     if version.error:
-        out["error"] = version.error
+        out = out.model_copy(update={"error": version.error})
     return out

@@ -40,7 +40,7 @@ def parse(output: Path, code: int | None, display: str, tail: str) -> SourceRun:
 def image_subject(run: SourceRun, display: str, artifact_name: str) -> Subject:
     """The report's subject, once it is known to be an image report about `artifact_name`."""
     found = run.subject
-    if run.facts.get("format") != f"schema-{SCHEMA_VERSION}" or found is None:
+    if run.facts.format != f"schema-{SCHEMA_VERSION}" or found is None:
         raise ScannerError(
             f"trivy's report for {display} is not a SchemaVersion {SCHEMA_VERSION} "
             "image report (no Metadata)"
@@ -50,7 +50,7 @@ def image_subject(run: SourceRun, display: str, artifact_name: str) -> Subject:
             f"trivy's report is for {found.name!r}, not for {artifact_name!r}: "
             "a report about another image cannot judge this one"
         )
-    kind = run.facts.get("artifact_type")
+    kind = run.facts.artifact_type
     if kind != "container_image":
         raise ScannerError(
             f"trivy's report for {display} is a {kind!r} scan, not a container image"
@@ -62,7 +62,7 @@ def image_subject(run: SourceRun, display: str, artifact_name: str) -> Subject:
 
 def agrees(run: SourceRun, code: int | None, display: str) -> None:
     """trivy's exit code says whether it found anything; its report must say the same."""
-    found = len(run.findings) + int(run.facts.get("licenses_ignored", 0))
+    found = len(run.findings) + (run.facts.licenses_ignored or 0)
     if code == FINDINGS_EXIT and not found:
         raise ScannerError(
             f"trivy exited {FINDINGS_EXIT} (findings) but its report for {display} "

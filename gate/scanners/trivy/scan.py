@@ -42,10 +42,10 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from gate.common.redact import redact, redact_argv, secret_values
 from gate.errors import ScannerError, UsageError
+from gate.facts import Facts, ScanFacts
 from gate.models import InputKind, InputStatus, SourceRun, Subject, ToolInfo
 from gate.oci import ImageRef, RegistryError, binding, parse_reference
 from gate.oci.credentials import truthy
@@ -104,7 +104,7 @@ class _Scan:
         self.platform = platform
         self.insecure = insecure or truthy(self.env.get("TRIVY_INSECURE"))
         self.bar = bar
-        self.facts: dict[str, Any] = {}
+        self.facts = Facts()
         self.warnings: list[str] = []
         self.ref: ImageRef | None = None
         self.input: Path | None = None
@@ -225,14 +225,15 @@ class _Scan:
             trivy, target, output, self.settings, self._trivy_timeout(), self.cache_dir
         )
         result = self._start(argv)
-        self.facts["scan"] = {
-            "argv": redact_argv(argv, self.secrets),
-            "exit_code": result.returncode,
-            "duration_s": round(result.duration_s, 3),
-            "started_early": self.started_early,
-        }
+        scan = ScanFacts(
+            argv=tuple(redact_argv(argv, self.secrets)),
+            exit_code=result.returncode,
+            duration_s=round(result.duration_s, 3),
+            started_early=self.started_early,
+        )
         if self.ref is not None:
-            self.facts["scan"]["resolved_early"] = self.resolved_early
+            scan = scan.model_copy(update={"resolved_early": self.resolved_early})
+        self.facts = self.facts.merged(Facts(scan=scan))
         if result.start_error is not None:
             raise ScannerError(f"cannot run {trivy}: {result.start_error}; {INSTALL_HINT}")
         if result.timed_out:
@@ -251,7 +252,7 @@ class _Scan:
         )
         self.bar.phase("checking the vulnerability DB")
         version = self._version(trivy)
-        self.facts["trivy_db"] = trivy_db.facts(version)
+        self.facts = self.facts.merged(Facts(trivy_db=trivy_db.facts(version)))
         for reported in (version.version, *(t.version for t in run.tools)):
             trivy_vouch.check_version(trivy, reported)
         subject = self._subject(run)
@@ -263,7 +264,7 @@ class _Scan:
             update={
                 "path": self.display,
                 "subject": subject,
-                "facts": {**run.facts, **self.facts},
+                "facts": run.facts.merged(self.facts),
                 "warnings": (*run.warnings, *self.warnings),
             }
         )
@@ -298,7 +299,7 @@ class _Scan:
             assert self.input is not None
             bound = binding.bind_archive(self.input, self.display, found.image_id)
             name = base.repo_tags[0] if base.repo_tags else self.display
-        self.facts.update(bound.facts)
+        self.facts = self.facts.merged(bound.facts)
         self.warnings += bound.warnings
         return base.model_copy(update={"name": name, "digest": bound.digest})
 
@@ -378,7 +379,7 @@ def scan_image(
             scan.check_input()
             trivy = find_trivy(trivy_bin, scan.env)
             binary = trivy_vouch.vouch(trivy, trivy_sha256)
-            scan.facts["trivy_binary"] = binary.facts()
+            scan.facts = scan.facts.merged(Facts(trivy_binary=binary.facts()))
             run = scan.run(trivy)
         except (ScannerError, RegistryError) as e:
             bar.close(final="failed")

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from gate.errors import ScannerError, UsageError
+from gate.facts import BinaryFacts
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 _MAGIC = b"\xff Go buildinf:"
@@ -44,8 +44,8 @@ class TrivyBinary:
     version: str | None
     """From the binary's build info; None when it records none."""
 
-    def facts(self) -> dict[str, Any]:
-        return {"path": self.path, "version": self.version, "sha256": self.sha256}
+    def facts(self) -> BinaryFacts:
+        return BinaryFacts(path=self.path, version=self.version, sha256=self.sha256)
 
 
 @dataclass(frozen=True)
