@@ -139,7 +139,7 @@ SourceState = Literal["protected", "unprotected", "unreadable", "partial"]
 
 
 class Reading(_Frozen):
-    """One API response, normalized: the `facts["reading"]` of a branch-protection input."""
+    """One API response, normalized: the `Facts.reading` of a branch-protection input."""
 
     endpoint: Endpoint
     http_status: int

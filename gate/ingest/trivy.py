@@ -17,7 +17,7 @@ Decisions worth knowing:
   cannot see either, so the report is decoded a second time for the check (above
   `STRICT_MAX_BYTES`, a lean pass that keeps only key sets; `_trivy_raw.check_strict`).
 - Nothing examined: a report with neither an artifact nor Results is an `InputError`;
-  `facts["examined"]` lists the finding kinds whose scan produced a Result, so the policy
+  `Facts.examined` lists the finding kinds whose scan produced a Result, so the policy
   must have a section for each (`gate.rules.coverage`).
 - Fix state: a non-empty `FixedVersion` is `fixable` whatever the `Status`; otherwise the
   `Status` decides (`affected` → `no_fix`, `will_not_fix` → `wont_fix`, …); no `Status` and
@@ -31,7 +31,7 @@ Decisions worth knowing:
 - `ExperimentalModifiedFindings` (`--show-suppressed`): a VEX `not_affected`/`fixed`
   statement becomes a finding with `not_affected=True` and a `vex` suppression (shown,
   never failing). Findings Trivy's own ignore files or policies hid (`ignored`) are not
-  judged, exactly as without `--show-suppressed`; they are listed in `facts["suppressed"]`
+  judged, exactly as without `--show-suppressed`; they are listed in `Facts.suppressed`
   and a warning says that gate exceptions (with owner and expiry) are the place for them.
 """
 
