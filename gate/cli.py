@@ -148,7 +148,12 @@ def check(
         ),
     ] = [],  # noqa: B006
     npm_registry: Annotated[
-        str | None, typer.Option(metavar="URL", help="The registry npm audit asks.")
+        str | None,
+        typer.Option(
+            metavar="URL",
+            help="The registry npm audit asks (default https://registry.npmjs.org/, "
+            "whatever the project's .npmrc says).",
+        ),
     ] = None,
     npm_lockfile: Annotated[
         Path | None,

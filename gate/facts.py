@@ -156,6 +156,8 @@ class Facts(_Facts):
     trivy_binary: BinaryFacts | None = None
     # npm audit, pip-audit (read or run by gate)
     argv: tuple[str, ...] | None = None
+    registry: str | None = None
+    """npm audit run by gate: the registry it asked (always on npm's argv)."""
     lockfile: str | None = None
     dependencies: int | None = None
     service: str | None = None

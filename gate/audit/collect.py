@@ -86,11 +86,14 @@ def rate_saved(runs: list[SourceRun], request: AuditRequest) -> list[SourceRun]:
         raise UsageError("--osv-url needs --python-project, --python-env or --pip-audit")
     if not saved:
         return runs
+    import os
     import time
 
     from gate.audit.osv import OsvRecords, rate_findings
+    from gate.common.redact import redact, secret_values, url_secrets
     from gate.errors import ScannerError
 
+    secrets = secret_values({**os.environ, **url_secrets(request.osv_url)})
     records = OsvRecords(request.osv_url, deadline=time.monotonic() + request.timeout)
     out = []
     try:
@@ -104,7 +107,7 @@ def rate_saved(runs: list[SourceRun], request: AuditRequest) -> list[SourceRun]:
                     run = run.model_copy(
                         update={
                             "status": InputStatus.ERROR,
-                            "error": e.diagnostics(),
+                            "error": redact(e.diagnostics(), secrets),
                             "findings": (),
                         }
                     )

@@ -1,11 +1,14 @@
 """`gate check --npm-project DIR`: run the machine's `npm audit --json` and read it.
 
 npm is found as `$GATE_NPM`, then `npm` on `PATH`. It runs in DIR (which must hold a
-`package-lock.json` or `npm-shrinkwrap.json`) with an argv list, `--registry` passed
-through, and the environment's `npm_config_*` variables and `NODE_ENV` removed, so none of
-them can omit dependency types, change the audit level or point at another registry
-unnoticed; every dependency type is included on argv, and npm gets an empty cache of its
-own (it caches advisory calculations). npm audit exits 0 with no
+`package-lock.json` or `npm-shrinkwrap.json`) with an argv list, `--registry` always on it
+(`--npm-registry`, else the public registry: a project's `.npmrc` cannot choose where its
+lockfile goes; the registry used is in the run's facts), the root project only and whole
+(`--workspaces=false --include-workspace-root`), empty user and global npmrc files, and
+the environment's `npm_config_*` variables, `NODE_ENV` and credentials removed
+(`runner.hermetic_env`), so none of them can omit dependency types, change the audit level
+or point at another registry unnoticed; every dependency type is included on argv, and npm
+gets an empty cache of its own (it caches advisory calculations). npm audit exits 0 with no
 vulnerability and 1 with some, and 1 on a failure too, with `{"error": …}` on stdout
 (ENOAUDIT, a registry error): the report must agree with the exit code.
 
@@ -25,7 +28,7 @@ from pathlib import Path
 
 from gate.audit import runner
 from gate.audit.npm_lockfile import find_lockfile, read_versions, with_versions
-from gate.common.redact import redact, redact_argv, secret_values
+from gate.common.redact import redact, redact_argv, secret_values, url_secrets
 from gate.errors import InputError, ScannerError
 from gate.facts import Facts
 from gate.models import InputKind, InputStatus, SourceRun, ToolInfo
@@ -37,6 +40,9 @@ INSTALL_HINT = (
     "or set GATE_NPM to its path)"
 )
 _INCLUDE = ("prod", "dev", "optional", "peer")
+DEFAULT_REGISTRY = "https://registry.npmjs.org/"
+"""The registry npm audit asks unless `--npm-registry` names another: always on argv, so a
+project's own `.npmrc` cannot choose it."""
 
 
 def find_npm(env: dict[str, str]) -> str:
@@ -52,7 +58,8 @@ def audit_npm(project: Path, *, registry: str | None, timeout: float) -> SourceR
     """Run `npm audit --json` in `project` (module docstring); failures are error runs."""
     display = f"npm audit in {project}"
     env = runner.hermetic_env(["npm_config_", "NODE_ENV"])
-    secrets = secret_values({**os.environ, **_url_secret(registry)})
+    registry = registry or DEFAULT_REGISTRY
+    secrets = secret_values({**os.environ, **url_secrets(registry)})
     facts = Facts()
     try:
         if not project.is_dir():
@@ -65,16 +72,27 @@ def audit_npm(project: Path, *, registry: str | None, timeout: float) -> SourceR
             )
         versions = read_versions(lockfile)
         npm = find_npm(env)
-        argv = [npm, "audit", "--json", *(f"--include={t}" for t in _INCLUDE)]
-        if registry:
-            argv.append(f"--registry={registry}")
-        facts = Facts(argv=tuple(redact_argv(argv, secrets)))
-        with tempfile.TemporaryDirectory(prefix="gate-npm-cache-") as cache:
+        argv = [
+            npm,
+            "audit",
+            "--json",
+            *(f"--include={t}" for t in _INCLUDE),
+            f"--registry={registry}",
+            # The root project only and all of it, whatever the project's .npmrc says.
+            "--workspaces=false",
+            "--include-workspace-root",
+        ]
+        facts = Facts(argv=tuple(redact_argv(argv, secrets)), registry=redact(registry, secrets))
+        with tempfile.TemporaryDirectory(prefix="gate-npm-") as work:
             # A cache of its own: npm keeps advisory calculations (severity, ranges) in its
             # cache, and gate judges what the registry answers now, not what it once did.
-            done = runner.run_tool(
-                TOOL, [*argv, f"--cache={cache}"], env=env, timeout=timeout, cwd=str(project)
-            )
+            # Empty user and global configs: no ~/.npmrc or global npmrc setting applies.
+            user, machine = Path(work) / "user-npmrc", Path(work) / "global-npmrc"
+            user.write_text("")
+            machine.write_text("")
+            cache = Path(work) / "cache"
+            own = [f"--cache={cache}", f"--userconfig={user}", f"--globalconfig={machine}"]
+            done = runner.run_tool(TOOL, [*argv, *own], env=env, timeout=timeout, cwd=str(project))
         run = _read(done, display, env)
         run = with_versions(run, versions, str(lockfile))
     except (ScannerError, InputError) as e:
@@ -132,13 +150,6 @@ def _read(done: runner.ToolRun, display: str, env: dict[str, str]) -> SourceRun:
 
 def _exit(code: int) -> str:
     return f"killed by signal {-code}" if code < 0 else f"with code {code}"
-
-
-def _url_secret(url: str | None) -> dict[str, str]:
-    from urllib.parse import urlsplit
-
-    password = urlsplit(url).password if url else None
-    return {"REGISTRY_PASSWORD": password} if password else {}
 
 
 def _npm_version(npm: str, env: dict[str, str]) -> str | None:

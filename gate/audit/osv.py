@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from gate.common.redact import redact, secret_values, url_secrets
 from gate.common.strict_json import Shape, load_strict, shape_of
 from gate.errors import InputError, ScannerError
 from gate.models import Finding, Severity
@@ -90,6 +91,9 @@ class OsvRecords:
 
     def __init__(self, osv_url: str, *, deadline: float) -> None:
         self.base = query_url(osv_url).removesuffix("/v1/query")
+        self._secrets = secret_values(url_secrets(self.base))
+        self.shown = redact(self.base, self._secrets)
+        """The service's URL as messages show it: without credentials."""
         self.deadline = deadline
         """`time.monotonic()` by which every read must be over."""
         self._cache: dict[str, OsvRecord | None] = {}
@@ -121,25 +125,26 @@ class OsvRecords:
         url = f"{self.base}/v1/vulns/{quote(vuln_id, safe='')}"
         left = self.deadline - time.monotonic()
         if left <= 0:
-            raise ScannerError(f"OSV service {self.base}: no time left to read {vuln_id}")
+            raise ScannerError(f"OSV service {self.shown}: no time left to read {vuln_id}")
         try:
             response = self._http().get(url, timeout=httpx.Timeout(left))
             body = response.read()
         except httpx.TimeoutException as e:
             raise ScannerError(
-                f"OSV service {self.base}: reading {vuln_id} timed out (gate's deadline)"
+                f"OSV service {self.shown}: reading {vuln_id} timed out (gate's deadline)"
             ) from e
         except httpx.HTTPError as e:
-            raise ScannerError(f"OSV service {self.base}: cannot read {vuln_id}: {e}") from e
+            why = redact(str(e), self._secrets)
+            raise ScannerError(f"OSV service {self.shown}: cannot read {vuln_id}: {why}") from e
         self.fetched += 1
         if response.status_code == 404:
             self._cache[vuln_id] = None
             return None
         if response.status_code != 200:
-            raise ScannerError(f"OSV service {self.base}: {vuln_id}: HTTP {response.status_code}")
+            raise ScannerError(f"OSV service {self.shown}: {vuln_id}: HTTP {response.status_code}")
         if len(body) > MAX_RECORD_BYTES:
-            raise ScannerError(f"OSV service {self.base}: {vuln_id}: record larger than 8 MiB")
-        where = f"OSV record {url}"
+            raise ScannerError(f"OSV service {self.shown}: {vuln_id}: record larger than 8 MiB")
+        where = f"OSV record {self.shown}/v1/vulns/{quote(vuln_id, safe='')}"
         try:
             record = OsvRecord.model_validate(load_strict(body, where, _shape()))
         except InputError as e:

@@ -12,7 +12,9 @@ What is audited, by PATH:
 pip-audit runs as `python -I -m pip_audit` under gate's own interpreter (isolated: no
 `PYTHONPATH` can put another `pip_audit` first), with an argv list,
 every output setting on argv (`PIP_AUDIT_*` variables are removed, so none can change the
-format or the service), and a timeout within gate's deadline. pip-audit exits 0 with no
+format or the service), without the caller's credentials (`runner.hermetic_env`: resolving
+a requirement may run a local path's or VCS link's build backend), wheels only
+(`PIP_ONLY_BINARY=:all:`), and a timeout within gate's deadline. pip-audit exits 0 with no
 vulnerability and 1 with some, and 1 on a failure too: the report it wrote (to a file, so
 its log lines never mix with it) must agree with its exit code. Failing, timing out,
 writing no report, a report that contradicts the exit code, or skipping every dependency
@@ -31,7 +33,7 @@ from pathlib import Path
 
 from gate.audit import runner
 from gate.audit.osv import DEFAULT_QUERY_URL, OsvRecords, query_url, rate_findings
-from gate.common.redact import redact, redact_argv, secret_values
+from gate.common.redact import redact, redact_argv, secret_values, url_secrets
 from gate.errors import InputError, ScannerError, UsageError
 from gate.facts import Facts
 from gate.models import InputKind, InputStatus, SourceRun, ToolInfo
@@ -95,8 +97,12 @@ def audit_python(
     osv = query_url(osv_url or os.environ.get("PIP_AUDIT_OSV_URL") or DEFAULT_QUERY_URL)
     env = runner.hermetic_env(["PIP_AUDIT_"])
     env.setdefault("PYTHONIOENCODING", "utf-8")
-    display = f"pip-audit {' '.join(args) or '(the environment gate runs in)'}"
-    secrets = secret_values({**os.environ, **_url_secrets(osv, index_url)})
+    # Wheels only: pip builds no sdist from the index to resolve a requirement. A local path
+    # or VCS link still has its metadata prepared by its own backend: hence no credentials.
+    env["PIP_ONLY_BINARY"] = ":all:"
+    secrets = secret_values({**os.environ, **url_secrets(osv, index_url)})
+    shown_args = " ".join(redact_argv(args, secrets))
+    display = f"pip-audit {shown_args or '(the environment gate runs in)'}"
     began = time.monotonic()
     deadline = began + timeout
     facts = Facts(service=str(service), osv_url=redact(osv, secrets))
@@ -192,18 +198,6 @@ def _report(path: Path) -> bytes:
         return read_regular(path, max_input_bytes(), "--max-input-bytes")
     except FileProblem as e:
         raise ScannerError(f"{TOOL}: its report {e}") from e
-
-
-def _url_secrets(*urls: str | None) -> dict[str, str]:
-    """Passwords in URLs, as pseudo-variables `secret_values` picks up."""
-    from urllib.parse import urlsplit
-
-    out: dict[str, str] = {}
-    for i, url in enumerate(u for u in urls if u):
-        parts = urlsplit(url)
-        if parts.password:
-            out[f"URL_PASSWORD_{i}"] = parts.password
-    return out
 
 
 def _version() -> str | None:

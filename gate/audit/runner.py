@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Iterable, Mapping
 
-from gate.common.redact import redact, secret_values
+from gate.common.redact import redact, secret_name, secret_values
 from gate.errors import ScannerError
 from gate.scanners.trivy import process
 
@@ -41,14 +41,38 @@ class ToolRun:
         self.stderr = stderr
 
 
+CREDENTIAL_PREFIXES = (
+    "ACTIONS_",
+    "AWS_",
+    "AZURE_",
+    "ARM_",
+    "GOOGLE_",
+    "GCLOUD_",
+    "CLOUDSDK_",
+    "GATE_KEY",
+    "GATE_IDENTITY",
+    "TRIVY_",
+    "VAULT_",
+    "DOCKER_AUTH",
+)
+"""Variables an audited project never gets, whatever their name: CI runtime tokens, cloud
+and registry credentials, gate's own signing key and identity, trivy's settings. Resolving
+a project's requirements may run its build code (a local path, a VCS link, an sdist), so
+the tools run without them; any other variable named like a secret (`secret_name`) goes
+too."""
+
+
 def hermetic_env(
     drop_prefixes: Iterable[str], base: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     """The caller's environment without the variables (by prefix, case-insensitive) through
-    which a tool's own settings could change what it reports; gate passes those on argv."""
-    prefixes = tuple(p.upper() for p in drop_prefixes)
+    which a tool's own settings could change what it reports (gate passes those on argv),
+    and without credentials (`CREDENTIAL_PREFIXES`, `secret_name`)."""
+    prefixes = tuple(p.upper() for p in drop_prefixes) + CREDENTIAL_PREFIXES
     env = os.environ if base is None else base
-    return {k: v for k, v in env.items() if not k.upper().startswith(prefixes)}
+    return {
+        k: v for k, v in env.items() if not k.upper().startswith(prefixes) and not secret_name(k)
+    }
 
 
 def tail(stderr: str, env: Mapping[str, str]) -> str:

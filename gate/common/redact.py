@@ -34,6 +34,11 @@ _MIN_NAMED, _MIN_OTHER = 3, 8
 Other secret-looking names (`TOKENIZERS_PARALLELISM=true`) need a longer value."""
 
 
+def secret_name(name: str) -> bool:
+    """Whether a variable of this name holds a credential (by the rules above)."""
+    return name.upper() in _NAMED or bool(_SECRET_NAME.search(name))
+
+
 def secret_values(env: Mapping[str, str]) -> list[str]:
     """The secret values in `env`, longest first (so a value inside another is masked whole)."""
     values: set[str] = set()
@@ -55,6 +60,23 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
         text = text.replace(value, MASK)
     text = _URL_USERINFO.sub(lambda m: f"{m.group('scheme')}{MASK}@", text)
     return _AUTH_HEADER.sub(lambda m: f"{m.group('name')}{MASK}", text)
+
+
+def url_secrets(*urls: str | None) -> dict[str, str]:
+    """The credentials in URLs (`user:password@` gives the password, a bare `token@` the
+    token), as pseudo-variables `secret_values` picks up."""
+    from urllib.parse import urlsplit
+
+    out: dict[str, str] = {}
+    for i, url in enumerate(u for u in urls if u):
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            continue
+        secret = parts.password or parts.username
+        if secret:
+            out[f"URL_PASSWORD_{i}"] = secret
+    return out
 
 
 def redact_argv(argv: Iterable[str], secrets: Iterable[str] = ()) -> list[str]:

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import stat
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -400,3 +401,85 @@ def test_a_report_over_the_size_limit_is_an_error(
     assert code == 3
     assert "npm audit: wrote 20" in verdict["inputs"][0]["error"]
     assert "over the limit of 102,400 bytes" in verdict["inputs"][0]["error"]
+
+
+@needs_npm
+def test_the_projects_npmrc_cannot_choose_the_registry(tmp_path: Path) -> None:
+    """A project's `.npmrc` naming a registry that knows no advisory: npm audit still asks
+    the public registry (unreachable here, so an ERROR), never the project's."""
+    project = _project(tmp_path)
+    with NpmRegistry({}, PUBLISHED) as clean:
+        (project / ".npmrc").write_text(f"registry={clean.url}\n")
+        code, verdict, _ = gate(tmp_path, "--npm-project", str(project))
+        assert clean.hits("/") == 0
+    assert code == 3, verdict.get("errors")
+    facts = verdict["inputs"][0]["facts"]
+    assert facts["registry"] == "https://registry.npmjs.org/"
+    assert "--registry=https://registry.npmjs.org/" in facts["argv"]
+    assert "--workspaces=false" in facts["argv"]
+
+
+def test_npm_gets_empty_user_and_global_configs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = _project(tmp_path)
+    seen = tmp_path / "seen"
+    monkeypatch.setenv("GATE_NPM", _script(tmp_path, f'echo "$@" > {seen}; exit 7'))
+    gate(tmp_path, "--npm-project", str(project))
+    args = seen.read_text().split()
+    for flag in ("--userconfig=", "--globalconfig="):
+        [config] = [a.removeprefix(flag) for a in args if a.startswith(flag)]
+        assert config.startswith(tempfile.gettempdir())
+    assert "--include-workspace-root" in args
+
+
+CREDENTIALS = {
+    "GITHUB_TOKEN": "ghp_" + "F" * 36,
+    "GH_TOKEN": "gho_" + "G" * 36,
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "oidc-request-token-value",
+    "ACTIONS_ID_TOKEN_REQUEST_URL": "https://token.actions.example/oidc",
+    "ACTIONS_RUNTIME_TOKEN": "runtime-token-value-1234",
+    "GATE_KEY_PASSWORD": "signing-key-passphrase",
+    "TRIVY_PASSWORD": "trivy-registry-password",
+    "AWS_ACCESS_KEY_ID": "AKIAFAKEFAKEFAKE1234",
+    "AWS_SECRET_ACCESS_KEY": "aws-secret-access-key-value",
+    "GOOGLE_APPLICATION_CREDENTIALS": "/secrets/gcp.json",
+    "AZURE_CLIENT_SECRET": "azure-client-secret-value",
+    "NPM_TOKEN": "npm_" + "N" * 36,
+}
+
+
+def test_npm_runs_without_the_callers_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """npm runs in the audited project (its lifecycle of config, its .npmrc): it gets no CI
+    token, cloud credential or gate key."""
+    project = _project(tmp_path)
+    seen = tmp_path / "seen"
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("GATE_NPM", _script(tmp_path, f"env > {seen}; exit 7"))
+    gate(tmp_path, "--npm-project", str(project))
+    text = seen.read_text()
+    assert "PATH=" in text
+    for name, value in CREDENTIALS.items():
+        assert name not in text and value not in text
+
+
+def test_a_token_as_the_registry_username_is_never_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`https://TOKEN@host/`: the user name is the secret; npm echoing it bare is masked."""
+    project = _project(tmp_path)
+    fake = _script(
+        tmp_path,
+        'for a in "$@"; do case $a in --registry=*) t=${a#*//}; t=${t%%@*};; esac; done\n'
+        'echo "npm error 401 bad token $t" >&2; echo "{}"; exit 1',
+    )
+    monkeypatch.setenv("GATE_NPM", fake)
+    registry = "http://npmtok3nAbCdEf0123456789@127.0.0.1:9/"
+    code, verdict, _ = gate(tmp_path, "--npm-project", str(project), "--npm-registry", registry)
+    assert code == 3
+    printed = capsys.readouterr()
+    assert "npmtok3nAbCdEf0123456789" not in json.dumps(verdict) + printed.out + printed.err
+    assert "npm error 401 bad token ***" in verdict["inputs"][0]["error"]

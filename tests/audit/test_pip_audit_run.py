@@ -324,3 +324,74 @@ def test_pythonpath_cannot_put_another_pip_audit_in_its_place(
         code, verdict = _check(tmp_path, osv.query_url, req)
     assert code == 1, verdict.get("errors")
     assert [f["package"] for f in verdict["findings"]] == ["requests"]
+
+
+def test_a_local_build_backend_runs_without_the_callers_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Resolving `./evil` runs its build backend (pip prepares a source tree's metadata even
+    with wheels only): it gets no CI token, cloud credential or gate key."""
+    evil = tmp_path / "evil"
+    evil.mkdir()
+    marker = tmp_path / "ran.txt"
+    (evil / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
+    )
+    (evil / "backend.py").write_text(
+        "import os\n"
+        f"open({str(marker)!r}, 'w').write(repr(sorted(os.environ.items())))\n"
+        "def get_requires_for_build_wheel(config_settings=None): return []\n"
+        "def build_wheel(*a, **k): raise RuntimeError('no')\n"
+    )
+    secrets = {
+        "GITHUB_TOKEN": "ghp_" + "F" * 36,
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "oidc-request-token-value",
+        "AWS_SECRET_ACCESS_KEY": "aws-secret-access-key-value",
+        "GATE_KEY_PASSWORD": "signing-key-passphrase",
+        "TRIVY_PASSWORD": "trivy-registry-password",
+    }
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    req = _requirements(tmp_path, "./evil\n")
+    monkeypatch.chdir(tmp_path)
+    with OsvServer(RECORDS) as osv:
+        gate(tmp_path, "--python-project", str(req), "--osv-url", osv.query_url)
+    ran = marker.read_text()  # pip-audit did reach the backend: the test means something
+    assert "PIP_ONLY_BINARY" in ran
+    for name, value in secrets.items():
+        assert name not in ran and value not in ran
+
+
+@pytest.mark.parametrize(
+    "userinfo", ["alice:S3cretPassw0rdXYZ", "S3cretPassw0rdXYZ", "alice:S3cret%50assw0rdXYZ"]
+)
+def test_osv_url_credentials_are_never_shown_for_a_saved_report(
+    tmp_path: Path, userinfo: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = _saved(tmp_path)
+    url = dead_url().replace("http://", f"http://{userinfo}@")
+    code, verdict, _ = gate(tmp_path, "--pip-audit", str(report), "--osv-url", url)
+    assert code == 3
+    error = verdict["inputs"][0]["error"]
+    assert error.startswith("OSV service http://***@127.0.0.1:")
+    printed = capsys.readouterr()
+    for shown in (json.dumps(verdict), printed.out, printed.err):
+        assert "S3cret" not in shown
+
+
+def test_index_url_credentials_are_never_shown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    req = _requirements(tmp_path, "requests==2.19.0\n")
+    index = dead_url().replace("http://", "http://user:PaSsW0rdSECRET99@") + "/simple"
+    summary = tmp_path / "summary.md"
+    code, verdict, _ = gate(
+        tmp_path,
+        *("--python-project", str(req), "--index-url", index),
+        *("--osv-url", dead_url() + "/v1/query", "--summary", str(summary)),
+    )
+    assert code == 3
+    assert "--index-url http://***@127.0.0.1:" in verdict["inputs"][0]["path"]
+    printed = capsys.readouterr()
+    for shown in (json.dumps(verdict), printed.out, printed.err, summary.read_text()):
+        assert "PaSsW0rdSECRET99" not in shown
