@@ -53,7 +53,23 @@ def run_check(
         "IN_ATTACH": "false",
         "IN_BRANCH_PROTECTION": "false",
         "IN_SUMMARY": "false",
-        **dict.fromkeys(("IN_IMAGE", "IN_INPUT", "IN_POLICY", "IN_TRIVY_REPORT", "IN_NPM_AUDIT", "IN_PIP_AUDIT", "IN_SARIF", "IN_EXCEPTIONS", "IN_BRANCH", "IN_TOKEN", "IN_SARIF_CATEGORY", "IN_TRIVY_SHA256"), ""),  # fmt: skip
+        **dict.fromkeys(
+            (
+                "IN_IMAGE",
+                "IN_INPUT",
+                "IN_POLICY",
+                "IN_TRIVY_REPORT",
+                "IN_NPM_AUDIT",
+                "IN_PIP_AUDIT",
+                "IN_SARIF",
+                "IN_EXCEPTIONS",
+                "IN_BRANCH",
+                "IN_TOKEN",
+                "IN_SARIF_CATEGORY",
+                "IN_TRIVY_SHA256",
+            ),
+            "",
+        ),  # fmt: skip
     }
     (tmp_path / "runner").mkdir()
     subprocess.run(["bash", str(CHECK)], env=env, check=True, timeout=60)
