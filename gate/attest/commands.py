@@ -299,10 +299,10 @@ def verify(
             "--trust-config": trust_config,
             "--tuf-refresh": tuf_refresh or None,
         }
-        given = [name for name, value in keyless.items() if value is not None]
-        if given:
+        stray = [name for name, value in keyless.items() if value is not None]
+        if stray:
             raise UsageError(
-                f"--key and the keyless options exclude each other: {', '.join(given)}"
+                f"--key and the keyless options exclude each other: {', '.join(stray)}"
             )
     req = Requirements(
         digest=ref.digest, max_age=_age(max_age), now=_now(now), policy_digest=policy_digest
