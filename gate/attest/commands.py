@@ -138,7 +138,10 @@ def sign(
     attach: AttachOpt = False,
     max_age: MaxAgeOpt = "1d",
     insecure: Annotated[
-        bool, typer.Option("--insecure", help="Allow plain HTTP to the registry (--attach).")
+        bool,
+        typer.Option(
+            "--insecure", help="Allow plain HTTP to the registry (the digest re-check, --attach)."
+        ),
     ] = False,
     timeout: Annotated[
         float,
@@ -148,7 +151,8 @@ def sign(
     ] = 60.0,
     now: Annotated[str | None, typer.Option(hidden=True)] = None,
 ) -> None:
-    """Sign a saved PASS verdict after checking it again (schema, PASS, digest, age)."""
+    """Sign a saved PASS verdict after checking it again (schema, PASS, age; the digest
+    fetched again from the registry, or read again from the OCI layout, else refused)."""
     from gate.attest.sign import SignOptions, sign_document
     from gate.attest.signable import read_verdict
 
@@ -161,6 +165,7 @@ def sign(
         insecure=insecure,
         timeout=_timeout(timeout),
         max_age=_age(max_age),
+        recheck=True,
     )
     doc = read_verdict(verdict)
     _echo(sign_document(doc, opts, now=_now(now), where=str(verdict)))
