@@ -227,3 +227,24 @@ def test_github_repo_alone_is_a_usage_error(
     )  # fmt: skip
     assert proc.returncode == 2, proc.stderr
     assert "--github-repo alone trusts any branch" in proc.stderr
+
+
+def test_an_unreadable_bundle_among_several_is_rejected_not_fatal(
+    keys: tuple[bytes, Path, Path], tmp_path: Path
+) -> None:
+    """One referrer that is not JSON must not hide a valid attestation next to it."""
+    import datetime as dt
+
+    from gate.attest.verify import Requirements, Signer, verify_bundles
+    from gate.errors import InputError, VerificationRejected
+
+    private, pub, _ = keys
+    good = write_bundle(tmp_path, private, statement_bytes(statement())).read_bytes()
+    req = Requirements(DIGEST, dt.timedelta(days=7), dt.datetime.fromisoformat(NOW))
+    signer = Signer(key=pub)
+    name, _ = verify_bundles([("broken", b"{not json"), ("good", good)], signer, req)
+    assert name == "good"
+    with pytest.raises(VerificationRejected, match="not a readable bundle"):
+        verify_bundles([("broken", b"{not json"), ("also", b"[]")], signer, req)
+    with pytest.raises(InputError):  # the one bundle given: could not verify (exit 3)
+        verify_bundles([("broken", b"{not json")], signer, req)
