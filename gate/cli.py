@@ -311,7 +311,8 @@ def check(
         typer.Option(
             "--sign",
             help="On a PASS bound to a confirmed digest, sign a SLSA verification summary "
-            "(keyless, or --key); anything else is an ERROR and nothing is signed.",
+            "(keyless, or --key). A FAIL or an ERROR is never signed and keeps its exit code "
+            "(1, 3); a PASS that cannot be signed (no or unconfirmed digest) is an ERROR.",
         ),
     ] = False,
     key: attest_commands.KeyOpt = None,
@@ -421,7 +422,10 @@ def check(
     except BrokenPipeError:  # stdout closed (`gate check … | head`): the verdict still stands
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more reaches the pipe
     lifetime.keep(verdict)
-    if sign:
+    if sign and verdict.result.exit_code != 0:
+        # a FAIL keeps exit 1 (it outranks a signing refusal for CI), an ERROR exit 3
+        _note(f"gate: not signed: the verdict is {verdict.result.value}")
+    elif sign:
         from gate.attest.sign import SignOptions, sign_verdict
 
         opts = SignOptions(

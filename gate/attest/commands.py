@@ -138,7 +138,10 @@ def sign(
     attach: AttachOpt = False,
     max_age: MaxAgeOpt = "1d",
     insecure: Annotated[
-        bool, typer.Option("--insecure", help="Allow plain HTTP to the registry (--attach).")
+        bool,
+        typer.Option(
+            "--insecure", help="Allow plain HTTP to the registry (the digest re-check, --attach)."
+        ),
     ] = False,
     timeout: Annotated[
         float,
@@ -148,7 +151,8 @@ def sign(
     ] = 60.0,
     now: Annotated[str | None, typer.Option(hidden=True)] = None,
 ) -> None:
-    """Sign a saved PASS verdict after checking it again (schema, PASS, digest, age)."""
+    """Sign a saved PASS verdict after checking it again (schema, PASS, age; the digest
+    fetched again from the registry, or read again from the OCI layout, else refused)."""
     from gate.attest.sign import SignOptions, sign_document
     from gate.attest.signable import read_verdict
 
@@ -161,6 +165,7 @@ def sign(
         insecure=insecure,
         timeout=_timeout(timeout),
         max_age=_age(max_age),
+        recheck=True,
     )
     doc = read_verdict(verdict)
     _echo(sign_document(doc, opts, now=_now(now), where=str(verdict)))
@@ -190,14 +195,21 @@ def verify(
     github_repo: Annotated[
         str | None,
         typer.Option(
-            metavar="OWNER/REPO", help="Signed by a GitHub Actions run of this repository."
+            metavar="OWNER/REPO",
+            help="Signed by a GitHub Actions run of this repository; needs --github-ref or "
+            "--certificate-identity[-regexp] too.",
         ),
     ] = None,
     github_ref: Annotated[
         str | None, typer.Option(metavar="REF", help="…on this ref (refs/heads/main).")
     ] = None,
     github_workflow: Annotated[
-        str | None, typer.Option(metavar="NAME", help="…by this workflow (its name).")
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            help="…by this workflow: its name, which the workflow file sets and anyone who "
+            "can push may change (pin the identity with --github-ref or --certificate-identity).",
+        ),
     ] = None,
     trusted_root: Annotated[
         Path | None,
@@ -256,6 +268,13 @@ def verify(
                 "say whom to trust: --certificate-identity, --certificate-identity-regexp or "
                 "--github-repo"
             )
+        if github_repo and not (certificate_identity or certificate_identity_regexp or github_ref):
+            # any branch or workflow of the repository could sign otherwise (a pull request's
+            # branch, a workflow anyone with write access adds)
+            raise UsageError(
+                "--github-repo alone trusts any branch and workflow of the repository: add "
+                "--github-ref or --certificate-identity (or --certificate-identity-regexp)"
+            )
         if certificate_identity_regexp is not None:
             import re
 
@@ -273,8 +292,23 @@ def verify(
             github_ref=github_ref,
             github_workflow=github_workflow,
         )
-    elif certificate_identity or certificate_identity_regexp or certificate_oidc_issuer:
-        raise UsageError("--key and the keyless identity options exclude each other")
+    else:
+        keyless = {
+            "--certificate-identity": certificate_identity,
+            "--certificate-identity-regexp": certificate_identity_regexp,
+            "--certificate-oidc-issuer": certificate_oidc_issuer,
+            "--github-repo": github_repo,
+            "--github-ref": github_ref,
+            "--github-workflow": github_workflow,
+            "--trusted-root": trusted_root,
+            "--trust-config": trust_config,
+            "--tuf-refresh": tuf_refresh or None,
+        }
+        stray = [name for name, value in keyless.items() if value is not None]
+        if stray:
+            raise UsageError(
+                f"--key and the keyless options exclude each other: {', '.join(stray)}"
+            )
     req = Requirements(
         digest=ref.digest, max_age=_age(max_age), now=_now(now), policy_digest=policy_digest
     )

@@ -34,6 +34,8 @@ class SignOptions:
     timeout: float = 60.0
     max_age: dt.timedelta | None = None
     all_platforms: bool = False
+    recheck: bool = False
+    """A saved verdict: check its digests again (`gate.attest.recheck`) before signing."""
 
 
 def default_bundle_path(repository: str) -> Path:
@@ -72,6 +74,10 @@ def sign_document(doc: dict[str, Any], opts: SignOptions, *, now: dt.datetime, w
     what: Signable = signable(doc, now=now, max_age=opts.max_age, where=where)
     if not what.repository:
         raise SigningError(f"{where} names no image repository: nothing to sign")
+    if opts.recheck:
+        from gate.attest.recheck import recheck
+
+        recheck(doc, what.repository, insecure=opts.insecure, timeout=opts.timeout, where=where)
     statement = statement_bytes(build_statement(doc, what.repository, what.digests, __version__))
     bundle = _sign_bytes(statement, opts)
     attached = ""

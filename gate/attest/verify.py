@@ -103,6 +103,13 @@ def verify_bundles(
         root = keyless.trusted_root(signer.trusted_root, signer.trust_config, signer.tuf_refresh)
     best: VerificationRejected | None = None
     for name, raw in bundles:
+        if len(bundles) > 1:  # one unreadable bundle among several: a rejection of it
+            try:
+                _bundle_doc(raw, name)
+            except InputError as e:
+                if best is None:
+                    best = VerificationRejected("signature", f"not a readable bundle: {e}")
+                continue
         try:
             return name, _verify_one(raw, name, signer, req, root)
         except VerificationRejected as e:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -230,7 +231,14 @@ def _listed(client: RegistryClient, digest: str) -> list[str]:
     ][:MAX_REFERRERS]
 
 
+def _sha256(digest: str) -> bool:
+    """A well-formed `sha256:<64 hex>` digest: safe to put in a URL path."""
+    return re.fullmatch(r"sha256:[0-9a-f]{64}", digest) is not None
+
+
 def _bundle_of(client: RegistryClient, mdigest: str, digest: str) -> bytes | None:
+    if not _sha256(mdigest):
+        return None
     found = client.manifest(mdigest)
     if _digest(found.body) != mdigest:
         return None
@@ -250,7 +258,9 @@ def _bundle_of(client: RegistryClient, mdigest: str, digest: str) -> bytes | Non
     if not isinstance(media, str) or not media.startswith("application/vnd.dev.sigstore.bundle"):
         return None
     ldigest = layer.get("digest")
-    if not isinstance(ldigest, str) or not isinstance(layer.get("size"), int):
+    if not isinstance(ldigest, str) or not _sha256(ldigest):
+        return None
+    if not isinstance(layer.get("size"), int):
         return None
     if layer["size"] > MAX_DOCUMENT:
         return None
@@ -266,15 +276,25 @@ def discover(
     deadline: Deadline,
     insecure: bool = False,
 ) -> list[bytes]:
-    """The Sigstore bundles attached to `ref`'s image `digest`, each re-checked."""
+    """The Sigstore bundles attached to `ref`'s image `digest`, each re-checked. A referrer
+    that cannot be read (a registry error on its manifest or blob) is skipped like one that
+    fails a check, so one broken referrer cannot hide a valid attestation; if nothing could
+    be read at all, the first error is raised."""
 
     def run() -> list[bytes]:
         with RegistryClient(ref, env, deadline, insecure=insecure) as client:
             out = []
+            errors: list[RegistryError] = []
             for mdigest in _listed(client, digest):
-                bundle = _bundle_of(client, mdigest, digest)
+                try:
+                    bundle = _bundle_of(client, mdigest, digest)
+                except RegistryError as e:
+                    errors.append(e)
+                    continue
                 if bundle is not None:
                     out.append(bundle)
+            if not out and errors:
+                raise errors[0]
             return out
 
     return within(deadline, f"{ref.name}: finding the attached bundles", run)

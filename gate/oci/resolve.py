@@ -126,7 +126,7 @@ def _resolve(
             others = {
                 str(d.platform or DEFAULT_PLATFORM)
                 for d in top.manifests
-                if d is not desc and "unknown" not in str(d.platform or DEFAULT_PLATFORM)
+                if d is not desc and not _attestation(d.platform or DEFAULT_PLATFORM)
             }
             return Resolution(
                 ref, child.digest, child.config.digest, top.digest, top.digest, str(chosen),
@@ -136,6 +136,13 @@ def _resolve(
         if platform is not None:
             checked = str(_single_platform(client, top, Platform.parse(platform)))
         return Resolution(ref, top.digest, top.config.digest, top.digest, platform=checked)
+
+
+def _attestation(platform: Platform) -> bool:
+    """An index entry that is not an image: BuildKit's attestation manifests say
+    `unknown/unknown` (exactly: a real platform whose name merely contains `unknown` is an
+    image, and skipping it would let `--all-platforms` sign an index not wholly scanned)."""
+    return (platform.os, platform.architecture) == ("unknown", "unknown")
 
 
 def index_platforms(
@@ -157,7 +164,7 @@ def index_platforms(
             names = [
                 str(d.platform or DEFAULT_PLATFORM)
                 for d in top.manifests
-                if "unknown" not in str(d.platform or DEFAULT_PLATFORM)
+                if not _attestation(d.platform or DEFAULT_PLATFORM)
             ]
             if len(set(names)) != len(names):
                 raise RegistryError(

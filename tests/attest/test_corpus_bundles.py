@@ -134,9 +134,12 @@ def test_another_trust_root_is_a_signature_rejection(tmp_path: Path) -> None:
 
 
 def test_keyless_bundle_sent_to_the_key_path_is_rejected(tmp_path: Path) -> None:
-    proc = verify(
-        "conformance-dsse-rekor1-prod", "--key", str(DATA / "neg-managed-key-publickey" / "key.pub")
-    )
+    d = DATA / "conformance-dsse-rekor1-prod"
+    digest = hashlib.sha256((d / "artifact").read_bytes()).hexdigest()
+    proc = run(  # no --trusted-root: with --key it is a usage error
+        "verify", f"example.com/app@sha256:{digest}", "--bundle", str(d / "bundle.sigstore.json"),
+        "--max-age", "366d", "--key", str(DATA / "neg-managed-key-publickey" / "key.pub"),
+    )  # fmt: skip
     assert proc.returncode == 1
     assert "rejected: signature: " in proc.stderr and "--key was given" in proc.stderr
 

@@ -142,3 +142,46 @@ def test_an_unreachable_registry(tmp_path: Path) -> None:
             env={},
             deadline=Deadline(5),
         )
+
+
+def test_an_unreadable_referrer_does_not_hide_a_readable_one(
+    reg: PushRegistry, layout: images.Image
+) -> None:
+    digest = layout.manifest_digest
+    first = _attach(reg, digest)
+    second = _attach(reg, digest, BUNDLE + b" ")
+    third = _attach(reg, digest, BUNDLE + b"  ")
+    del reg.blobs["sha256:" + hashlib.sha256(BUNDLE).hexdigest()]  # GET blob: 404
+    del reg.manifests[("app", third)]  # GET manifest: 404
+    assert _discover(reg, digest) == [BUNDLE + b" "]
+    # nothing readable at all: the registry's error, not "no attestation"
+    del reg.manifests[("app", second)]
+    with pytest.raises(RegistryError, match="HTTP 404"):
+        _discover(reg, digest)
+    assert first
+
+
+def test_a_listed_digest_that_is_not_sha256_is_never_requested(
+    reg: PushRegistry, layout: images.Image
+) -> None:
+    digest = layout.manifest_digest
+    _attach(reg, digest)
+    bad = "sha256:../../../v2/other/manifests/x"
+    if reg.referrers:
+        reg.refs[("app", digest)][bad] = {
+            "mediaType": "x",
+            "digest": bad,
+            "size": 1,
+            "artifactType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        }
+    else:
+        tag = ("app", fallback_tag(digest))
+        index = json.loads(reg.manifests[("app", reg.tags[tag])][1])
+        index["manifests"].insert(0, {"digest": bad, "mediaType": "x", "size": 1})
+        body = json.dumps(index).encode()
+        ndigest = "sha256:" + hashlib.sha256(body).hexdigest()
+        reg.manifests[("app", ndigest)] = ("application/vnd.oci.image.index.v1+json", body)
+        reg.tags[tag] = ndigest
+    before = len(reg.requests)
+    assert _discover(reg, digest) == [BUNDLE]
+    assert not [path for _, path in reg.requests[before:] if "other" in path or ".." in path]

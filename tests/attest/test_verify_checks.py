@@ -189,3 +189,62 @@ def test_a_bundle_that_is_not_json_could_not_be_verified(
     proc = verify(path, keys[1])
     assert proc.returncode == 3
     assert "b.json" in proc.stderr and "not valid JSON" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--github-repo", "acme/app"],
+        ["--github-ref", "refs/heads/main"],
+        ["--github-workflow", "ci"],
+        ["--tuf-refresh"],
+        ["--trusted-root", "root.json"],
+        ["--trust-config", "trust.json"],
+        ["--certificate-oidc-issuer", "https://token.actions.githubusercontent.com"],
+    ],
+)
+def test_key_with_a_keyless_option_is_a_usage_error(
+    keys: tuple[bytes, Path, Path], tmp_path: Path, extra: list[str]
+) -> None:
+    """--key ignores the keyless options: saying one with it is a mistake, not a silent no-op."""
+    private, pub, _ = keys
+    bundle = write_bundle(tmp_path, private, statement_bytes(statement()))
+    proc = verify(bundle, pub, *extra)
+    assert proc.returncode == 2, proc.stderr
+    assert f"--key and the keyless options exclude each other: {extra[0]}" in proc.stderr
+
+
+@pytest.mark.parametrize("workflow", [[], ["--github-workflow", "ci"]])
+def test_github_repo_alone_is_a_usage_error(
+    keys: tuple[bytes, Path, Path], tmp_path: Path, workflow: list[str]
+) -> None:
+    """--github-repo (even with the workflow's mutable name) would trust any branch."""
+    private, _, _ = keys
+    bundle = write_bundle(tmp_path, private, statement_bytes(statement()))
+    proc = run(
+        "verify", f"127.0.0.1:5000/app@{DIGEST}", "--bundle", bundle, "--github-repo", "acme/app",
+        "--certificate-oidc-issuer", "https://token.actions.githubusercontent.com", *workflow,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "--github-repo alone trusts any branch" in proc.stderr
+
+
+def test_an_unreadable_bundle_among_several_is_rejected_not_fatal(
+    keys: tuple[bytes, Path, Path], tmp_path: Path
+) -> None:
+    """One referrer that is not JSON must not hide a valid attestation next to it."""
+    import datetime as dt
+
+    from gate.attest.verify import Requirements, Signer, verify_bundles
+    from gate.errors import InputError, VerificationRejected
+
+    private, pub, _ = keys
+    good = write_bundle(tmp_path, private, statement_bytes(statement())).read_bytes()
+    req = Requirements(DIGEST, dt.timedelta(days=7), dt.datetime.fromisoformat(NOW))
+    signer = Signer(key=pub)
+    name, _ = verify_bundles([("broken", b"{not json"), ("good", good)], signer, req)
+    assert name == "good"
+    with pytest.raises(VerificationRejected, match="not a readable bundle"):
+        verify_bundles([("broken", b"{not json"), ("also", b"[]")], signer, req)
+    with pytest.raises(InputError):  # the one bundle given: could not verify (exit 3)
+        verify_bundles([("broken", b"{not json")], signer, req)

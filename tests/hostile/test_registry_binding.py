@@ -263,3 +263,18 @@ def test_a_tag_moved_during_the_scan_is_an_error_with_verify_digest(
     run = scan(f"{reg.netloc}/app:moving", verify_digest=True)
     assert run.status is InputStatus.ERROR
     assert f"names {sv.v_digest} after the scan" in (run.error or ""), run.error
+
+
+def test_only_exact_unknown_unknown_entries_are_not_images(reg: ScriptedRegistry, sv: SV) -> None:
+    """A platform whose name merely contains `unknown` is an image --all-platforms must scan;
+    only BuildKit's `unknown/unknown` attestation entries are skipped."""
+    from gate.oci import parse_reference
+    from gate.oci.deadline import Deadline
+    from gate.oci.resolve import index_platforms
+
+    odd = {"os": "linux", "architecture": "arm64", "variant": "unknown"}
+    attestation = {"os": "unknown", "architecture": "unknown"}
+    reg.manifest(index((sv.s, AMD64), (sv.v, odd), (sv.s, attestation)), INDEX, tag="odd")
+    ref = parse_reference(f"{reg.netloc}/app:odd")
+    _, platforms = index_platforms(ref, env={}, deadline=Deadline(10), insecure=True)
+    assert platforms == ("linux/amd64", "linux/arm64/unknown")

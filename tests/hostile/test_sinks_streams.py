@@ -37,14 +37,14 @@ args = sys.argv[1:]
 if args[:1] == ["version"]:
     print(json.dumps({"Version": "0.76.0"}))
     sys.exit(0)
-data = json.loads(os.environ["HOSTILE_STDERR"])
+data = json.loads(os.environ["TRIVY_HOSTILE_STDERR"])
 out = sys.stderr.buffer
-if os.environ["HOSTILE_EXIT"] == "2":
+if os.environ["TRIVY_HOSTILE_EXIT"] == "2":
     out.write(b"panic: runtime error: " + data[0].encode() + b"\n\ngoroutine 1 [running]:\n")
 out.write(b"raw bytes: \x9b\x1b]8;;https://evil.example/\x07link\x1b]8;;\x07\n")
 for line in data:
     out.write(line.encode() + b"\n")
-sys.exit(int(os.environ["HOSTILE_EXIT"]))
+sys.exit(int(os.environ["TRIVY_HOSTILE_EXIT"]))
 """
 
 
@@ -74,8 +74,8 @@ def _assert_clean(run, actions: bool) -> None:
 def test_trivy_stderr_is_shown_defused(
     actions, exit_code, run_gate, hostile_policy, tmp_path, monkeypatch
 ) -> None:
-    monkeypatch.setenv("HOSTILE_STDERR", json.dumps(HOSTILE_LINES))
-    monkeypatch.setenv("HOSTILE_EXIT", exit_code)
+    monkeypatch.setenv("TRIVY_HOSTILE_STDERR", json.dumps(HOSTILE_LINES))
+    monkeypatch.setenv("TRIVY_HOSTILE_EXIT", exit_code)
     monkeypatch.delenv("GATE_TRIVY", raising=False)
     fake = _fake_trivy(tmp_path)
     # an archive, not a registry image: gate resolves a registry image itself before trivy

@@ -21,8 +21,8 @@ from tests.scanners.test_scan_image import scan
 
 pytestmark = [pytest.mark.trivy, pytest.mark.usefixtures("real_trivy")]
 
-# A fake trivy: `version` answers like trivy; `image` behaves as FAKE_MODE says, writing
-# FAKE_REPORT (a real report) patched with FAKE_PATCH where asked.
+# A fake trivy: `version` answers like trivy; `image` behaves as TRIVY_FAKE_MODE says, writing
+# TRIVY_FAKE_REPORT (a real report) patched with TRIVY_FAKE_PATCH where asked.
 FAKE = r"""
 import json, os, sys, time
 args = sys.argv[1:]
@@ -31,13 +31,13 @@ if args[:1] == ["version"]:
           "UpdatedAt": "2026-01-01T00:00:00Z", "NextUpdate": "2036-01-01T00:00:00Z",
           "DownloadedAt": "2026-01-01T00:00:00Z"}}))
     sys.exit(0)
-mode = os.environ.get("FAKE_MODE", "")
+mode = os.environ.get("TRIVY_FAKE_MODE", "")
 out = next(a.split("=", 1)[1] for a in args if a.startswith("--output="))
 target = args[-1] if "--input=" not in " ".join(args) else next(
     a.split("=", 1)[1] for a in args if a.startswith("--input="))
 def report():
-    data = json.load(open(os.environ["FAKE_REPORT"]))
-    patch = json.loads(os.environ.get("FAKE_PATCH", "{}"))
+    data = json.load(open(os.environ["TRIVY_FAKE_REPORT"]))
+    patch = json.loads(os.environ.get("TRIVY_FAKE_PATCH", "{}"))
     for key, value in patch.items():
         if key == "Metadata":
             data["Metadata"].update(value)
@@ -59,7 +59,7 @@ if mode == "fatal":
         "2026-11-26T04:10:48Z\tFATAL\tFatal error\tGET https://gate:hunter2-pass@registry"
         ".example/v2/: Authorization: Bearer tok-abcdef123456 (GITHUB_TOKEN ghs_fakefakefake)\n")
     sys.exit(1)
-sys.exit(int(os.environ.get("FAKE_EXIT", "4" if found else "0")))  # as trivy --exit-code=4
+sys.exit(int(os.environ.get("TRIVY_FAKE_EXIT", "4" if found else "0")))  # as trivy --exit-code=4
 """
 
 
@@ -82,7 +82,7 @@ def debian_report(
 def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, debian_report: Path) -> Path:
     path = write_script(tmp_path / "fake-bin" / "trivy", FAKE)
     monkeypatch.setenv("GATE_TRIVY", str(path))
-    monkeypatch.setenv("FAKE_REPORT", str(debian_report))
+    monkeypatch.setenv("TRIVY_FAKE_REPORT", str(debian_report))
     return path
 
 
@@ -104,7 +104,7 @@ def test_fake_report_faults(
     mode: str,
     message: str,
 ) -> None:
-    monkeypatch.setenv("FAKE_MODE", mode)
+    monkeypatch.setenv("TRIVY_FAKE_MODE", mode)
     run = scan(input_path=imgs.alpine_tar.path)
     assert run.status is InputStatus.ERROR
     assert run.findings == ()
@@ -115,7 +115,7 @@ def test_fake_report_faults(
 def test_fake_found_on_path(fake: Path, imgs: Images, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GATE_TRIVY")
     monkeypatch.setenv("PATH", str(fake.parent))
-    monkeypatch.setenv("FAKE_MODE", "nothing")
+    monkeypatch.setenv("TRIVY_FAKE_MODE", "nothing")
     run = scan(input_path=imgs.alpine_tar.path)
     assert run.status is InputStatus.ERROR
     assert run.facts.as_json()["scan"]["argv"][0] == str(fake)
@@ -131,7 +131,7 @@ def test_report_names_us_but_holds_another_image(
     fake: Path, imgs: Images, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """ArtifactName is right but the ImageID is not in the archive: another image's report."""
-    monkeypatch.setenv("FAKE_PATCH", json.dumps({"ArtifactName": "{target}"}))
+    monkeypatch.setenv("TRIVY_FAKE_PATCH", json.dumps({"ArtifactName": "{target}"}))
     for image in (imgs.alpine_tar, imgs.alpine_oci):
         run = scan(input_path=image.path)
         assert run.status is InputStatus.ERROR
@@ -144,7 +144,7 @@ def test_registry_report_for_another_digest(
     wanted = imgs.alpine_oci.manifest_digest
     other = f"{registry.host}/app@sha256:{'2' * 64}"
     monkeypatch.setenv(
-        "FAKE_PATCH",
+        "TRIVY_FAKE_PATCH",
         json.dumps({"ArtifactName": "{target}", "Metadata": {"RepoDigests": [other]}}),
     )
     run = scan(f"{registry.host}/app@{wanted}")
@@ -153,7 +153,7 @@ def test_registry_report_for_another_digest(
     # by tag, a RepoDigests entry of another repository binds nothing
     elsewhere = f"{registry.host}/other@{wanted}"
     monkeypatch.setenv(
-        "FAKE_PATCH",
+        "TRIVY_FAKE_PATCH",
         json.dumps({"ArtifactName": "{target}", "Metadata": {"RepoDigests": [elsewhere]}}),
     )
     run = scan(f"{registry.host}/app:1")
@@ -168,7 +168,7 @@ def test_registry_report_names_the_right_digest_but_another_image(
     the Debian image's: the registry's manifest for that digest has another config."""
     right = f"{registry.host}/app@{imgs.alpine_oci.manifest_digest}"
     monkeypatch.setenv(
-        "FAKE_PATCH",
+        "TRIVY_FAKE_PATCH",
         json.dumps({"ArtifactName": "{target}", "Metadata": {"RepoDigests": [right]}}),
     )
     run = scan(f"{registry.host}/app:1")
@@ -182,8 +182,8 @@ def test_unexpected_exit_code(
     fake: Path, imgs: Images, monkeypatch: pytest.MonkeyPatch, code: int
 ) -> None:
     """A complete report does not make up for an exit code trivy was not asked for."""
-    monkeypatch.setenv("FAKE_PATCH", json.dumps({"ArtifactName": "{target}"}))
-    monkeypatch.setenv("FAKE_EXIT", str(code))
+    monkeypatch.setenv("TRIVY_FAKE_PATCH", json.dumps({"ArtifactName": "{target}"}))
+    monkeypatch.setenv("TRIVY_FAKE_EXIT", str(code))
     run = scan(input_path=imgs.debian_tar.path)
     assert run.status is InputStatus.ERROR
     assert f"unexpected exit code {code}" in (run.error or "")
@@ -210,8 +210,8 @@ def test_exit_code_and_report_disagree(
     patch: dict[str, object] = {"ArtifactName": "{target}"}
     if results is not None:
         patch["Results"] = results
-    monkeypatch.setenv("FAKE_PATCH", json.dumps(patch))
-    monkeypatch.setenv("FAKE_EXIT", str(code))
+    monkeypatch.setenv("TRIVY_FAKE_PATCH", json.dumps(patch))
+    monkeypatch.setenv("TRIVY_FAKE_EXIT", str(code))
     run = scan(input_path=imgs.debian_tar.path)
     assert run.status is InputStatus.ERROR
     assert message.format(path=imgs.debian_tar.path) in (run.error or "")
@@ -223,7 +223,7 @@ def test_fake_sanity_same_image_passes(
 ) -> None:
     """The fake's own report, for the image it is about, is accepted (so the faults above
     fail for the reason they name). No metadata.json in the cache: `trivy version` answers."""
-    monkeypatch.setenv("FAKE_PATCH", json.dumps({"ArtifactName": "{target}"}))
+    monkeypatch.setenv("TRIVY_FAKE_PATCH", json.dumps({"ArtifactName": "{target}"}))
     monkeypatch.setenv("TRIVY_CACHE_DIR", str(tmp_path / "no-db"))
     run = scan(input_path=imgs.debian_tar.path)
     assert run.status is InputStatus.OK, run.error
@@ -233,7 +233,7 @@ def test_fake_sanity_same_image_passes(
 def test_fatal_error_message_is_redacted(
     fake: Path, imgs: Images, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("FAKE_MODE", "fatal")
+    monkeypatch.setenv("TRIVY_FAKE_MODE", "fatal")
     monkeypatch.setenv("TRIVY_USERNAME", "gate")
     monkeypatch.setenv("TRIVY_PASSWORD", "hunter2-pass")
     monkeypatch.setenv("GITHUB_TOKEN", "ghs_fakefakefake")
@@ -248,7 +248,7 @@ def test_fatal_error_message_is_redacted(
 
 
 def test_timeout_kills_trivy(fake: Path, imgs: Images, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FAKE_MODE", "sleep")
+    monkeypatch.setenv("TRIVY_FAKE_MODE", "sleep")
     began = time.monotonic()
     run = scan(input_path=imgs.alpine_tar.path, timeout=0.5)
     assert time.monotonic() - began < 10

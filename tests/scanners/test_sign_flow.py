@@ -82,8 +82,8 @@ def test_fail_is_never_signed(imgs: Images, keys: tuple[Path, Path], tmp_path: P
         "check", "--input", imgs.alpine_oci.path, "--policy", DEFAULT_POLICY,
         "--sign", "--key", keys[0], "--bundle", bundle,
     )  # fmt: skip
-    assert proc.returncode == 3
-    assert "is FAIL, not PASS: gate signs only a PASS" in proc.stderr
+    assert proc.returncode == 1  # the FAIL's own exit code: not an ERROR a CI may let through
+    assert "not signed: the verdict is FAIL" in proc.stderr
     assert not bundle.exists()
     assert not list(tmp_path.iterdir())
 
@@ -156,3 +156,55 @@ def test_sign_later_from_a_saved_verdict(
     assert refused.returncode == 3
     assert "not a gate JSON verdict" in refused.stderr and "/result" in refused.stderr
     assert not (tmp_path / "d.json").exists()
+
+
+FORGED = "sha256:" + "1" * 64
+
+
+def _forge(saved: Path, real: str, tmp_path: Path) -> Path:
+    """The saved verdict with its digest replaced everywhere (the claims edited to match)."""
+    text = saved.read_text()
+    assert real in text
+    forged = tmp_path / "forged.json"
+    forged.write_text(text.replace(real, FORGED))
+    return forged
+
+
+def test_a_saved_registry_verdict_is_checked_again_in_the_registry(
+    imgs: Images, keys: tuple[Path, Path], tmp_path: Path
+) -> None:
+    saved = tmp_path / "v.json"
+    with PushRegistry({"app": imgs.alpine_oci.path}) as reg:
+        host = reg.host
+        proc = gate("check", f"{host}/app:1", *_pass("--json", saved))
+        assert proc.returncode == 0, proc.stderr
+        ok = gate("sign", "--verdict", saved, "--key", keys[0], "--bundle", tmp_path / "b.json")
+        assert ok.returncode == 0, ok.stderr
+        forged = _forge(saved, imgs.alpine_oci.manifest_digest, tmp_path)
+        refused = gate(
+            "sign", "--verdict", forged, "--key", keys[0], "--bundle", tmp_path / "c.json"
+        )
+    assert refused.returncode == 3
+    assert f"names {FORGED}, which gate could not find again in {host}/app" in refused.stderr
+    assert not (tmp_path / "c.json").exists()
+
+
+def test_a_saved_layout_verdict_is_checked_again_in_the_layout(
+    imgs: Images, keys: tuple[Path, Path], tmp_path: Path
+) -> None:
+    saved = tmp_path / "v.json"
+    proc = gate("check", "--input", imgs.alpine_oci.path, *_pass("--json", saved))
+    assert proc.returncode == 0, proc.stderr
+    forged = _forge(saved, imgs.alpine_oci.manifest_digest, tmp_path)
+    refused = gate("sign", "--verdict", forged, "--key", keys[0], "--bundle", tmp_path / "c.json")
+    assert refused.returncode == 3
+    assert f"names {FORGED}, but the OCI layout" in refused.stderr
+    assert not (tmp_path / "c.json").exists()
+    # a claim gate cannot check again: the layout gone
+    doc = json.loads(saved.read_text())
+    doc["inputs"][0]["path"] = str(tmp_path / "gone")
+    moved = tmp_path / "moved.json"
+    moved.write_text(json.dumps(doc))
+    refused = gate("sign", "--verdict", moved, "--key", keys[0], "--bundle", tmp_path / "d.json")
+    assert refused.returncode == 3
+    assert "which is not there to check again" in refused.stderr

@@ -42,6 +42,7 @@ from gate.scanners.trivy.command import (
     input_target,
     registry_target,
 )
+from gate.scanners.trivy.environment import trivy_environment
 
 if TYPE_CHECKING:
     from gate.oci.deadline import Deadline
@@ -326,12 +327,13 @@ def start(args: Sequence[str]) -> EarlyScan | None:
             budget,
             default_cache_dir(env),
         )
-        running = process.launch(argv, env=env)
+        trivy_env = trivy_environment(env)
+        running = process.launch(argv, env=trivy_env)
     except Exception:  # the normal path reports it, with its own message
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
         return None
-    scan = EarlyScan(argv, env, workdir, running)
+    scan = EarlyScan(argv, trivy_env, workdir, running)
     _cancel_pending()
     _pending.append(scan)
     return scan

@@ -9,8 +9,9 @@ is ERROR (exit 3), never PASS.
 
 How trivy is run:
 - the binary: the `trivy_bin` argument, then `$GATE_TRIVY`, then `trivy` on `PATH`;
-- the caller's environment passes through (`TRIVY_CACHE_DIR`, `TRIVY_DB_REPOSITORY`,
-  `TRIVY_SKIP_DB_UPDATE`, `TRIVY_USERNAME`/`TRIVY_PASSWORD`, proxies, …);
+- an allow-list of the caller's environment passes through (`gate.scanners.trivy.environment`:
+  `TRIVY_*`, registry credentials, proxies, certificates, the locale); gate's signing
+  secrets, GitHub's OIDC request variables and `GITHUB_TOKEN` never reach trivy;
 - hermetic flags override any `trivy.yaml`, `.trivyignore` or `TRIVY_*` setting that would
   hide findings: gate filters the full report itself, so trivy reports every severity, fix
   status, path and package type the policy asks for;
@@ -68,6 +69,7 @@ from gate.scanners.trivy.command import (
     input_target,
     registry_target,
 )
+from gate.scanners.trivy.environment import trivy_environment
 
 __all__ = ["INSTALL_HINT", "build_argv", "find_trivy", "scan_image"]
 
@@ -97,6 +99,9 @@ class _Scan:
         insecure: bool = False,
     ) -> None:
         self.env = dict(os.environ)
+        """gate's own environment (registry credentials for gate's registry calls)."""
+        self.trivy_env = trivy_environment(self.env)
+        """The part of it trivy sees: never gate's signing secrets."""
         self.secrets = secret_values(self.env)
         self.settings = settings
         self.timeout = timeout
@@ -206,7 +211,7 @@ class _Scan:
 
     def _start(self, argv: list[str]) -> process.ProcessResult:
         """Run trivy, or finish the identical run `gate.scanners.trivy.early` started."""
-        running = early.adopt(argv, self.env)
+        running = early.adopt(argv, self.trivy_env)
         if running is not None:
             self.started_early = True
             self.bar.started_at(running.began)  # elapsed: since trivy started
@@ -216,7 +221,9 @@ class _Scan:
             finally:
                 running.cancel()  # a no-op once it has finished
         self.bar.phase(f"scanning {self.display}")
-        return process.run(argv, env=self.env, timeout=self._trivy_timeout(), on_line=self.on_line)
+        return process.run(
+            argv, env=self.trivy_env, timeout=self._trivy_timeout(), on_line=self.on_line
+        )
 
     def _run(self, trivy: str, workdir: Path) -> SourceRun:
         output = workdir / REPORT_NAME
@@ -276,7 +283,7 @@ class _Scan:
             return found
         argv = trivy_db.version_argv(trivy, self.cache_dir)
         return trivy_db.parse_version(
-            *process.capture(argv, env=self.env, timeout=trivy_db.VERSION_TIMEOUT)
+            *process.capture(argv, env=self.trivy_env, timeout=trivy_db.VERSION_TIMEOUT)
         )
 
     def _subject(self, run: SourceRun) -> Subject:
