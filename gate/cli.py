@@ -1,5 +1,9 @@
 """The command line: parses, wires, renders and picks the exit code. No policy logic here.
 
+Length (over ~400 lines): one idea, the command declarations; `check` alone declares ~40
+options with their help text, and each command's work lives in its package (`wiring`,
+`gate.attest.commands`, `gate.cli_exceptions`).
+
 Exit codes: 0 PASS, 1 FAIL, 2 usage error or invalid policy, 3 ERROR (gate could not
 judge, including any unexpected internal error).
 """

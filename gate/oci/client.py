@@ -1,5 +1,9 @@
 """gate's own registry calls: manifests, config blobs and tokens, as carefully as trivy.
 
+Length (over ~400 lines): one idea, one repository's HTTP client; auth, realms, redirects,
+streaming caps and uploads share its session and deadline, and splitting them would pass
+that state around.
+
 `RegistryClient(ref, env, deadline)` GETs (or HEADs) what one repository serves:
 
 - one deadline (`gate.oci.deadline`, inside `--scan-timeout`) for every request and

@@ -1,5 +1,8 @@
 """The GitHub step summary: the verdict in Markdown, for every finding kind.
 
+Length (over ~400 lines): one idea, the summary's sections in their order; each is a short
+function over the verdict.
+
 Order: headline, errors, notes, counts per source, failing findings (with their fix
 and location), warnings, exceptions, code scanning, inputs. GitHub refuses a step
 summary over 1 MiB, so the finding tables stop at a byte budget (and a row cap, for

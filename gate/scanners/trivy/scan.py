@@ -1,5 +1,8 @@
 """Run the real trivy on one image, hermetically, and bind its report to the image digest.
 
+Length (just over ~400 lines): one idea, one scan from argv to SourceRun; the report checks
+(`report`), the command (`command`) and the environment (`environment`) are already apart.
+
 `scan_image("registry.example/app:1", ...)` or `scan_image(None, input_path=Path("img.tar"),
 ...)` runs `trivy image` with an argv list (never a shell) and returns a `SourceRun` of kind
 `trivy`. It never raises for a scanner failure: a missing binary, a timeout, an unexpected
