@@ -8,12 +8,12 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gate.ignore_files.apply import IgnoreExceptions
     from gate.ignore_files.model import IgnoreFile
-    from gate.models import PolicyRef, SourceRun
+    from gate.models import ExceptionsFile, PolicyRef, SourceRun
     from gate.policy.model import ExceptionRules, Policy
     from gate.vex.model import VexDocument
 
@@ -78,7 +78,6 @@ def add_exception_files(
     `digests` are the image digests the inputs are about (`image_digests(runs)`)."""
     if not sources.vex and not sources.ignore_files:
         return policy, ref, []
-    from gate.models import ExceptionsFile
     from gate.policy.load import check_exception_rules
 
     exceptions = list(policy.exceptions)
@@ -89,42 +88,41 @@ def add_exception_files(
 
         docs = sources.vex
         made = vex_exceptions(docs, digests)
-        at = 0
-        for doc, count in zip(docs, made.counts, strict=True):
-            files.append(
-                ExceptionsFile(
-                    path=doc.path,
-                    sha256=doc.sha256,
-                    first=len(exceptions) + at,
-                    count=count,
-                    kind="vex",
-                    format=doc.format,
-                    labels=tuple(made.labels[at : at + count]),
-                )
-            )
-            at += count
+        files += _recorded(docs, made.counts, made.labels, len(exceptions), "vex")
         exceptions += made.exceptions
         warnings += made.warnings
     if sources.ignored is not None:
         read = sources.ignore_files
         got = sources.ignored
-        at = 0
-        for file, count in zip(read, got.counts, strict=True):
-            files.append(
-                ExceptionsFile(
-                    path=file.path,
-                    sha256=file.sha256,
-                    first=len(exceptions) + at,
-                    count=count,
-                    kind="ignore-file",
-                    format=file.format,
-                    labels=tuple(got.labels[at : at + count]),
-                )
-            )
-            at += count
+        files += _recorded(read, got.counts, got.labels, len(exceptions), "ignore-file")
         exceptions += got.exceptions
         warnings += got.warnings
     policy = policy.model_copy(update={"exceptions": exceptions})
     ref = ref.model_copy(update={"exception_files": tuple(files)})
     check_exception_rules(policy, today, ref)
     return policy, ref, warnings
+
+
+def _recorded(
+    docs: Sequence[Any], counts: Sequence[int], labels: Sequence[str], first: int, kind: str
+) -> list[ExceptionsFile]:
+    """One `ExceptionsFile` per VEX document or ignore file, in order: where its exceptions
+    start in the policy's list (`first` onwards), how many, and the label of each."""
+    from gate.models import ExceptionsFile
+
+    out: list[ExceptionsFile] = []
+    at = 0
+    for doc, count in zip(docs, counts, strict=True):
+        out.append(
+            ExceptionsFile(
+                path=doc.path,
+                sha256=doc.sha256,
+                first=first + at,
+                count=count,
+                kind=kind,
+                format=doc.format,
+                labels=tuple(labels[at : at + count]),
+            )
+        )
+        at += count
+    return out
